@@ -1,0 +1,4 @@
+"""The hub process: sync server, master store, scheduler, SIP line (issue «Offline-first sync»).
+
+Not built yet; it will reuse ``lsnode.*`` for all logic.
+"""

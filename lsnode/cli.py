@@ -1,0 +1,443 @@
+"""The ``lsavto`` command: one entry point for the hub, the nodes and their administration.
+
+Each subcommand parses its arguments, opens the store, calls one use case and prints the result —
+as text for people or as JSON with ``--json``. Errors of the ``LsnodeError`` tree are printed as
+one line (``lsavto: error: …``) with exit status 2 for bad input and 1 otherwise; nothing else is
+caught, so a bug still shows its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from lsnode.errors import InputError, LsnodeError
+from lsnode.paths import default_data_dir
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _out(args: argparse.Namespace, data: Any, text: str) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(text)
+
+
+def _data_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="data dir (default: $LSAVTO_DATA or ~/.local/share/lsavto)",
+    )
+
+
+def _json_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    return Path(args.data) if args.data is not None else default_data_dir()
+
+
+def _today(args: argparse.Namespace) -> date:
+    value = getattr(args, "today", None)
+    if not value:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"--today must be a date like 2026-12-03, not {value!r}") from None
+
+
+# -- init / demo-data ------------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from lsnode.store.db import db_path, init_store
+
+    data = _data_dir(args)
+    init_store(data).close()
+    _out(args, {"data": str(data), "db": str(db_path(data))}, f"initialised {db_path(data)}")
+    return 0
+
+
+def seed_demo(data: Path, clients: int, seed: int, today: date) -> dict[str, int]:
+    """Create (or refuse to overwrite) a demo base in ``data``; returns rows per table."""
+    import random
+
+    from lsnode.crm.demo import generate_demo
+    from lsnode.ids import seeded_uuid7
+    from lsnode.store.changes import Writer
+    from lsnode.store.db import init_store
+
+    if not 1 <= clients <= 1_000_000:
+        raise InputError("--clients must be between 1 and 1000000")
+    db = init_store(data)
+    try:
+        existing = db.execute("SELECT count(*) FROM counterparties").fetchone()[0]
+        if existing:
+            raise InputError(
+                f"{data} already holds {existing} clients: demo data goes into a new data dir"
+            )
+        fixed = datetime(today.year, today.month, today.day, 6, tzinfo=UTC)
+        stamp = fixed.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        make_id = seeded_uuid7(random.Random(seed ^ 0x5EED))
+        writer = Writer(
+            db, clock=lambda: stamp, new_id=lambda: make_id(int(fixed.timestamp() * 1000))
+        )
+        with db.atomic():
+            summary = generate_demo(writer, clients=clients, seed=seed, today=today)
+        return dict(summary.counts)
+    finally:
+        db.close()
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    counts = seed_demo(_data_dir(args), args.clients, args.seed, _today(args))
+    took = time.perf_counter() - started
+    text = "\n".join(f"  {table:20} {n:>9}" for table, n in counts.items())
+    _out(
+        args,
+        {"data": str(_data_dir(args)), "rows": counts, "seconds": round(took, 2)},
+        f"demo data written to {_data_dir(args)} in {took:.1f} s:\n{text}",
+    )
+    return 0
+
+
+# -- client ----------------------------------------------------------------------------------
+
+
+def _open(args: argparse.Namespace) -> Any:
+    from lsnode.store.db import open_store
+
+    return open_store(_data_dir(args))
+
+
+def _car_draft(args: argparse.Namespace) -> Any:
+    from lsnode.crm.clients import CarDraft
+
+    if not (args.plate or args.vin):
+        if args.make or args.model or args.year:
+            raise InputError("a car needs --plate or --vin")
+        return None
+    return CarDraft(
+        plate=args.plate or "",
+        vin=args.vin or "",
+        make=args.make or "",
+        model=args.model or "",
+        year=args.year,
+        mileage=args.mileage,
+    )
+
+
+def _consent_args(args: argparse.Namespace) -> dict[str, str]:
+    names = {
+        "consent_pd": args.consent_pd,
+        "consent_phone_survey": args.consent_phone_survey,
+        "consent_sms": args.consent_sms,
+        "consent_email": args.consent_email,
+    }
+    return {k: v for k, v in names.items() if v is not None}
+
+
+def _card_json(card: Any) -> dict[str, Any]:
+    cp = card.counterparty
+    return {
+        **{k: cp[k] for k in cp},
+        "contacts": [_contact_json(c) for c in card.contacts],
+        "cars": [_car_json(c) for c in card.cars],
+        "open_documents": [_doc_json(d) for d in card.open_documents],
+        "links": card.links,
+    }
+
+
+def _contact_json(c: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "kind", "value", "phone_e164", "valid", "note")
+    return {k: (bool(c[k]) if k == "valid" else c[k]) for k in keys}
+
+
+def _car_json(c: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "number", "plate", "plate_key", "vin", "make", "model", "year", "mileage")
+    return {**{k: c[k] for k in keys}, "links": c.get("links", [])}
+
+
+def _doc_json(d: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "doc_no", "doc_type", "business_line", "doc_date", "status")
+    return {**{k: d[k] for k in keys}, "amount": _money(d["amount_kop"])}
+
+
+def _money(kop: int) -> str:
+    return f"{kop // 100}.{kop % 100:02d}"
+
+
+def _card_text(card: Any) -> str:
+    cp = card.counterparty
+    lines = [f"№{cp['number'] or '—'}  {cp['full_name']}  ({cp['kind']}, id {cp['id']})"]
+    for c in card.contacts:
+        flag = "" if c["valid"] else "  [not recognised]"
+        lines.append(f"  {c['kind']:6} {c['phone_e164'] or c['value']}{flag}")
+    for car in card.cars:
+        lines.append(f"  car    {_car_line(car)}")
+    for d in card.open_documents:
+        lines.append(f"  doc    {_doc_line(d)}")
+    return "\n".join(lines)
+
+
+def _car_line(car: dict[str, Any]) -> str:
+    parts = [car["plate"] or "—", " ".join(filter(None, [car["make"], car["model"]]))]
+    if car["year"]:
+        parts.append(str(car["year"]))
+    if car["vin"]:
+        parts.append(f"VIN {car['vin']}")
+    return "  ".join(parts)
+
+
+def _doc_line(d: dict[str, Any]) -> str:
+    day = d["doc_date"][:10]
+    shown = f"{day[8:10]}.{day[5:7]}.{day[0:4]}" if len(day) == 10 else day
+    amount = _money(d["amount_kop"]).replace(".", ",")
+    return f"{d['doc_no']}  {shown}  {d['status']}  {amount}"
+
+
+def cmd_client(args: argparse.Namespace) -> int:
+    from lsnode.crm import clients
+    from lsnode.store.changes import Writer
+    from lsnode.store.repos import SqliteClients
+
+    db = _open(args)
+    try:
+        reader = SqliteClients(db)
+        writer = Writer(db)
+        if args.action == "add":
+            draft = clients.ClientDraft(
+                name=args.name,
+                kind="company" if args.company else "person",
+                phones=args.phone or [],
+                emails=args.email or [],
+                inn=args.inn or "",
+                note=args.note or "",
+                consents=_consent_args(args),
+                car=_car_draft(args),
+            )
+            saved = clients.add_client(writer, draft, today=_today(args))
+        elif args.action == "edit":
+            kind = "company" if args.company else ("person" if args.person else None)
+            edit = clients.ClientEdit(
+                name=args.name,
+                kind=kind,
+                inn=args.inn,
+                note=args.note,
+                consents=_consent_args(args),
+                add_phones=args.phone or [],
+                remove_phones=args.remove_phone or [],
+                add_emails=args.email or [],
+                remove_emails=args.remove_email or [],
+                car=_car_draft(args),
+            )
+            saved = clients.edit_client(writer, reader, args.ref, edit, today=_today(args))
+        elif args.action == "delete":
+            gone = clients.delete_client(writer, reader, args.ref)
+            _out(args, {"deleted": gone["id"]}, f"deleted {gone['full_name']} ({gone['id']})")
+            return 0
+        else:
+            card = clients.client_card(reader, args.ref)
+            _out(args, _card_json(card), _card_text(card))
+            return 0
+        for warning in saved.warnings:
+            print(f"lsavto: warning: {warning}", file=sys.stderr)
+        card = clients.client_card(reader, saved.counterparty_id)
+        _out(args, {**_card_json(card), "warnings": saved.warnings}, _card_text(card))
+        return 0
+    finally:
+        db.close()
+
+
+# -- search ----------------------------------------------------------------------------------
+
+
+def _hit_json(hit: Any) -> dict[str, Any]:
+    cp = hit.counterparty
+    keys = ("id", "number", "kind", "full_name", "short_name", "inn")
+    return {
+        **{k: cp[k] for k in keys},
+        "matched": [m.name.lower() for m in hit.matched],
+        "contacts": [_contact_json(c) for c in hit.contacts],
+        "cars": [_car_json(c) for c in hit.cars],
+        "open_documents": [_doc_json(d) for d in hit.open_documents],
+    }
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from lsnode.crm.search import search
+    from lsnode.store.repos import SqliteClients
+
+    db = _open(args)
+    try:
+        repo = SqliteClients(db)
+        result = search(repo, repo, args.query, limit=args.limit, region=args.region)
+    finally:
+        db.close()
+    data = {
+        "query": result.query,
+        "count": len(result.hits),
+        "hits": [_hit_json(h) for h in result.hits],
+    }
+    lines = [f"{len(result.hits)} found for «{result.query}»"]
+    for h in result.hits:
+        cp = h.counterparty
+        phones = ", ".join(
+            c["phone_e164"] or c["value"] for c in h.contacts if c["kind"] == "phone"
+        )
+        how = ", ".join(m.name.lower().replace("_", " ") for m in h.matched)
+        lines.append(f"  №{cp['number'] or '—'}  {cp['full_name']}  {phones}  [{how}]")
+        lines += [f"      car  {_car_line(c)}" for c in h.cars]
+        lines += [f"      doc  {_doc_line(d)}" for d in h.open_documents]
+    _out(args, data, "\n".join(lines))
+    return 0
+
+
+# -- demo / bench ----------------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Until the app exists: make sure the demo base exists, then show what search finds."""
+    from lsnode.store.db import db_path
+
+    data = _data_dir(args)
+    if not db_path(data).exists():
+        print(f"creating a demo dealership with {args.clients} clients in {data} …")
+        counts = seed_demo(data, args.clients, args.seed, _today(args))
+        print("  " + ", ".join(f"{t}: {n}" for t, n in counts.items()))
+    for query in ("8 925 111-22-33", "2233", "н433ар", "Иванов Вас"):
+        print(f"\n$ lsavto search --data {data} '{query}'")
+        cmd_search(argparse.Namespace(data=data, query=query, limit=5, region="RU", json=False))
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bench import search as bench_search
+
+    result = bench_search.run(clients=args.clients, seed=args.seed, repeat=args.repeat)
+    print(json.dumps(result, ensure_ascii=False, indent=None if args.json else 2))
+    return 0
+
+
+# -- parser ----------------------------------------------------------------------------------
+
+
+def _client_fields(p: argparse.ArgumentParser, edit: bool) -> None:
+    p.add_argument("--name", required=not edit, help="full name «Иванов Иван Иванович» or company")
+    kind = p.add_mutually_exclusive_group()
+    kind.add_argument("--company", action="store_true", help="a company (ЮЛ)")
+    if edit:
+        kind.add_argument("--person", action="store_true", help="a person (ФЛ)")
+    add = "--add-" if edit else "--"
+    p.add_argument(f"{add}phone", dest="phone", action="append", help="a phone in any form")
+    p.add_argument(f"{add}email", dest="email", action="append", help="an e-mail (repeatable)")
+    if edit:
+        p.add_argument("--remove-phone", action="append", help="remove a phone (any form)")
+        p.add_argument("--remove-email", action="append", help="remove an e-mail")
+    p.add_argument("--inn", help="INN: 10 digits (company) or 12 (person)")
+    p.add_argument("--note", help="note (Примечание)")
+    for c in ("pd", "phone-survey", "sms", "email"):
+        p.add_argument(f"--consent-{c}", choices=("unknown", "yes", "no"))
+    car = p.add_argument_group("car", "add a car owned by the client")
+    car.add_argument("--plate", help="plate, Cyrillic or Latin: «Н433АР12»")
+    car.add_argument("--vin", help="VIN, 17 characters")
+    car.add_argument("--make")
+    car.add_argument("--model")
+    car.add_argument("--year", type=int)
+    car.add_argument("--mileage", type=int)
+    p.add_argument("--today", help=argparse.SUPPRESS)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lsavto", description="LSAvto Node — the dealership CRM that works offline."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("init", help="create a data dir and its database")
+    _data_arg(p)
+    _json_arg(p)
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("demo-data", help="fill a new data dir with a demo dealership")
+    _data_arg(p)
+    _json_arg(p)
+    p.add_argument("--clients", type=int, default=2000, help="number of clients (default 2000)")
+    p.add_argument("--seed", type=int, default=1, help="random seed (same seed, same data)")
+    p.add_argument("--today", help="the demo's «today», YYYY-MM-DD (default: today)")
+    p.set_defaults(func=cmd_demo_data)
+
+    p = sub.add_parser("demo", help="run the product on a demo data dir (created if missing)")
+    _data_arg(p)
+    p.add_argument("--clients", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--today", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("client", help="add, edit, delete or show a client")
+    csub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, helptext in (
+        ("add", "add a client"),
+        ("edit", "change a client"),
+        ("delete", "delete a client nothing refers to"),
+        ("show", "show a client's card"),
+    ):
+        cp = csub.add_parser(action, help=helptext)
+        _data_arg(cp)
+        _json_arg(cp)
+        if action != "add":
+            cp.add_argument("ref", metavar="CLIENT", help="the client's number or id")
+        if action in ("add", "edit"):
+            _client_fields(cp, edit=action == "edit")
+        cp.set_defaults(func=cmd_client)
+
+    p = sub.add_parser("search", help="find clients by name, phone, plate or VIN")
+    _data_arg(p)
+    _json_arg(p)
+    p.add_argument("query", help="«Иванов», «8 925 111-22-33», «2233», «н433ар», a VIN fragment")
+    p.add_argument("--limit", type=int, default=20, help="at most this many clients (1–200)")
+    p.add_argument("--region", default="RU", help="default phone region (ISO code, default RU)")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("bench", help="benchmarks; each prints one JSON object")
+    bsub = p.add_subparsers(dest="bench", required=True, metavar="BENCH")
+    bp = bsub.add_parser("search", help="search latency per query kind vs a LIKE scan")
+    bp.add_argument("--clients", type=int, default=100_000)
+    bp.add_argument("--seed", type=int, default=1)
+    bp.add_argument("--repeat", type=int, default=200, help="queries per kind")
+    _json_arg(bp)
+    bp.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Handler = args.func
+    try:
+        return func(args)
+    except InputError as exc:
+        print(f"lsavto: error: {exc}", file=sys.stderr)
+        return 2
+    except LsnodeError as exc:
+        print(f"lsavto: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

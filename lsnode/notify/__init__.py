@@ -1,0 +1,1 @@
+"""Notifications (issue «Notifications»): channels, templates, rules, journal — not built yet."""

@@ -1,0 +1,145 @@
+"""Opening, configuring and initialising a node's SQLite store.
+
+A data dir holds ``lsavto.db`` (WAL). ``init_store`` creates it and applies migrations;
+``open_store`` opens an existing one and refuses one that is missing or written by a newer
+version, so a typo in ``--data`` never silently creates an empty base.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from lsnode.errors import DataDirError, StoreError
+from lsnode.store.migrations import SCHEMA_VERSION, migrations
+
+DB_NAME = "lsavto.db"
+BUSY_TIMEOUT_MS = 5000
+
+
+def db_path(data_dir: Path) -> Path:
+    return Path(data_dir) / DB_NAME
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if mode not in ("wal", "memory"):
+        raise StoreError(f"SQLite refused WAL mode (got {mode!r})")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _database(path: Path | str) -> Database:
+    try:
+        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        _configure(conn)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot open the database {path}: {exc}") from exc
+    return Database(conn)
+
+
+def schema_version(db: Database) -> int:
+    row = db.execute("SELECT value FROM _meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(db: Database) -> None:
+    """Apply pending migrations and record the schema version."""
+    migrations.apply(db)
+    db.execute(
+        "INSERT INTO _meta(key, value) VALUES ('schema_version', ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [str(SCHEMA_VERSION)],
+    )
+
+
+def memory_store() -> Database:
+    """A fully migrated in-memory store, for tests and benchmarks."""
+    db = _database(":memory:")
+    migrate(db)
+    return db
+
+
+def init_store(data_dir: Path) -> Database:
+    """Create the data dir (if needed) and its database; idempotent on an existing one."""
+    data_dir = Path(data_dir)
+    if data_dir.exists() and not data_dir.is_dir():
+        raise DataDirError(f"{data_dir} exists and is not a directory")
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataDirError(f"cannot create the data dir {data_dir}: {exc.strerror}") from exc
+    db = _database(db_path(data_dir))
+    try:
+        if db["_meta"].exists() and schema_version(db) > SCHEMA_VERSION:
+            raise DataDirError(_too_new(data_dir, schema_version(db)))
+        migrate(db)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def open_store(data_dir: Path) -> Database:
+    """Open an initialised data dir; a missing or foreign one is a clear error, never created."""
+    data_dir = Path(data_dir)
+    path = db_path(data_dir)
+    if not data_dir.is_dir():
+        raise DataDirError(
+            f"data dir {data_dir} does not exist: create it with `lsavto init --data {data_dir}`"
+        )
+    if not path.is_file():
+        raise DataDirError(
+            f"{data_dir} is not an LSAvto data dir (no {DB_NAME}): "
+            f"run `lsavto init --data {data_dir}` first"
+        )
+    try:
+        db = _database(path)
+    except StoreError as exc:
+        raise DataDirError(f"{path} is not a readable LSAvto database: {exc.__cause__}") from exc
+    try:
+        if not db["_meta"].exists():
+            raise DataDirError(f"{path} is not an LSAvto database")
+        version = schema_version(db)
+        if version > SCHEMA_VERSION:
+            raise DataDirError(_too_new(data_dir, version))
+        if version < SCHEMA_VERSION:
+            migrate(db)
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        raise DataDirError(f"{path} is not a readable LSAvto database: {exc}") from exc
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _too_new(data_dir: Path, version: int) -> str:
+    return (
+        f"{data_dir} was written by a newer LSAvto (schema {version} > {SCHEMA_VERSION}): "
+        "update this program; nothing was changed"
+    )
+
+
+def rebuild_search_index(db: Database) -> None:
+    """Rebuild the FTS indexes from their tables.
+
+    They index by rowid, which ``VACUUM`` (and so a ``VACUUM INTO`` snapshot) may renumber on
+    tables without an INTEGER PRIMARY KEY: run this after either.
+    """
+    with db.atomic():
+        db.execute("INSERT INTO counterparty_fts(counterparty_fts) VALUES ('rebuild')")
+        db.execute("INSERT INTO car_fts(car_fts) VALUES ('rebuild')")
+
+
+def vacuum_into(db: Database, target: Path) -> None:
+    """A consistent snapshot of the store at ``target``, with its search indexes rebuilt."""
+    db.execute("VACUUM INTO ?", [str(target)])
+    snap = _database(target)
+    try:
+        rebuild_search_index(snap)
+    finally:
+        snap.close()

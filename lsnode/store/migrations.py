@@ -1,0 +1,85 @@
+"""Schema changes, only ever by migrations (CONVENTIONS.md §7).
+
+An applied migration is never edited: a change is a new function appended below. Migrations are
+additive (new tables, new nullable columns, new indexes) so an older node's rows still merge.
+``tests/store/test_migrations.py`` applies them all to an empty database and compares the result
+with the expected schema.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+from lsnode.store.schema import COMMON, TABLES
+
+migrations = Migrations("lsnode")
+
+#: Bumped with every migration; exchanged with the hub at connect (sync issue).
+SCHEMA_VERSION = 1
+
+
+def _create_table_sql(name: str, columns: dict[str, str], numbered: bool) -> str:
+    cols = ["id TEXT PRIMARY KEY NOT NULL"]
+    if numbered:
+        cols.append("number INTEGER UNIQUE")
+    cols += [f"{col} {decl}" for col, decl in columns.items()]
+    cols += ["created_at TEXT NOT NULL", "updated_at TEXT NOT NULL"]
+    body = ",\n  ".join(cols)
+    return f"CREATE TABLE {name} (\n  {body}\n) STRICT"
+
+
+@migrations()
+def m001_core(db: Database) -> None:
+    """The client base (SPEC §0) and the traffic tables (SPEC §1)."""
+    assert COMMON == ("id", "created_at", "updated_at")
+    for table in TABLES:
+        db.execute(_create_table_sql(table.name, table.columns, table.numbered))
+        for indexed in table.indexes:
+            name = f"idx_{table.name}_{'_'.join(indexed)}"
+            db.execute(f"CREATE INDEX {name} ON {table.name} ({', '.join(indexed)})")
+    # Change capture: every replicated write appends here in the same transaction (changes.py).
+    db.execute(
+        """CREATE TABLE _outbox (
+  local_seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  tbl TEXT NOT NULL,
+  row_id TEXT NOT NULL,
+  op TEXT NOT NULL CHECK (op IN ('upsert', 'delete')),
+  payload TEXT NOT NULL,
+  at TEXT NOT NULL
+) STRICT"""
+    )
+    db.execute("CREATE TABLE _meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT")
+    # Search indexes are derived, local, and kept by triggers so that rows arriving by sync are
+    # indexed exactly like local writes.
+    db.execute(
+        """CREATE VIRTUAL TABLE counterparty_fts USING fts5(
+  name_key, content='counterparties', content_rowid='rowid',
+  tokenize='unicode61 remove_diacritics 0', prefix='1 2 3')"""
+    )
+    db.execute(
+        """CREATE VIRTUAL TABLE car_fts USING fts5(
+  plate_key, vin, content='cars', content_rowid='rowid', tokenize='trigram')"""
+    )
+    for content, fts, names in (
+        ("counterparties", "counterparty_fts", ("name_key",)),
+        ("cars", "car_fts", ("plate_key", "vin")),
+    ):
+        cols = ", ".join(names)
+        new = ", ".join(f"new.{c}" for c in names)
+        old = ", ".join(f"old.{c}" for c in names)
+        db.execute(
+            f"""CREATE TRIGGER {content}_fts_ai AFTER INSERT ON {content} BEGIN
+  INSERT INTO {fts}(rowid, {cols}) VALUES (new.rowid, {new});
+END"""
+        )
+        db.execute(
+            f"""CREATE TRIGGER {content}_fts_ad AFTER DELETE ON {content} BEGIN
+  INSERT INTO {fts}({fts}, rowid, {cols}) VALUES ('delete', old.rowid, {old});
+END"""
+        )
+        db.execute(
+            f"""CREATE TRIGGER {content}_fts_au AFTER UPDATE OF {cols} ON {content} BEGIN
+  INSERT INTO {fts}({fts}, rowid, {cols}) VALUES ('delete', old.rowid, {old});
+  INSERT INTO {fts}(rowid, {cols}) VALUES (new.rowid, {new});
+END"""
+        )

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from lsnode.errors import DataDirError
+from lsnode.store.db import db_path, init_store, open_store, vacuum_into
+from lsnode.store.migrations import SCHEMA_VERSION
+
+
+def test_a_new_data_dir_is_wal_with_busy_timeout(tmp_path: Path) -> None:
+    db = init_store(tmp_path / "d")
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+    db.close()
+    again = open_store(tmp_path / "d")
+    assert again.execute("SELECT value FROM _meta WHERE key='schema_version'").fetchone()[0] == str(
+        SCHEMA_VERSION
+    )
+    again.close()
+
+
+def test_init_is_idempotent_and_keeps_data(tmp_path: Path) -> None:
+    db = init_store(tmp_path / "d")
+    db.execute("INSERT INTO regions(id, name, created_at, updated_at) VALUES ('r', 'x', 't', 't')")
+    db.close()
+    db = init_store(tmp_path / "d")
+    assert db.execute("SELECT count(*) FROM regions").fetchone()[0] == 1
+    db.close()
+
+
+def test_missing_data_dir_is_a_clear_error_and_is_not_created(tmp_path: Path) -> None:
+    missing = tmp_path / "typo"
+    with pytest.raises(DataDirError, match="does not exist: create it with `lsavto init"):
+        open_store(missing)
+    assert not missing.exists()
+
+
+def test_a_folder_without_a_database_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DataDirError, match="not an LSAvto data dir"):
+        open_store(tmp_path)
+    assert not db_path(tmp_path).exists()
+
+
+def test_a_foreign_sqlite_file_is_refused(tmp_path: Path) -> None:
+    sqlite3.connect(db_path(tmp_path)).execute("CREATE TABLE x (y)").connection.close()
+    with pytest.raises(DataDirError, match="not an LSAvto database"):
+        open_store(tmp_path)
+
+
+def test_a_garbage_file_is_refused(tmp_path: Path) -> None:
+    db_path(tmp_path).write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(DataDirError):
+        open_store(tmp_path)
+
+
+def test_a_newer_schema_is_refused_and_left_alone(tmp_path: Path) -> None:
+    db = init_store(tmp_path / "d")
+    db.execute("UPDATE _meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 5)])
+    db.close()
+    with pytest.raises(DataDirError, match="newer LSAvto"):
+        open_store(tmp_path / "d")
+    with pytest.raises(DataDirError, match="newer LSAvto"):
+        init_store(tmp_path / "d")
+    raw = sqlite3.connect(db_path(tmp_path / "d"))
+    assert raw.execute("SELECT value FROM _meta").fetchone()[0] == str(SCHEMA_VERSION + 5)
+
+
+def test_a_file_where_the_dir_should_be(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(DataDirError, match="not a directory"):
+        init_store(tmp_path / "f")
+
+
+def test_snapshot_keeps_search_working(tmp_path: Path) -> None:
+    from lsnode.store.changes import Writer
+
+    db = init_store(tmp_path / "d")
+    w = Writer(db)
+    ids = [
+        w.insert(
+            "counterparties",
+            {
+                "kind": "person",
+                "full_name": name,
+                "short_name": name,
+                "name_key": name.lower(),
+                "registered_at": "2026-01-01",
+            },
+        )
+        for name in ("Аристов", "Борисов", "Васильев")
+    ]
+    w.delete("counterparties", ids[0])  # leaves a rowid gap that VACUUM may close
+    vacuum_into(db, tmp_path / "snap.db")
+    snap = sqlite3.connect(tmp_path / "snap.db")
+    found = snap.execute(
+        "SELECT c.full_name FROM counterparty_fts f JOIN counterparties c ON c.rowid = f.rowid "
+        "WHERE counterparty_fts MATCH 'вас*'"
+    ).fetchall()
+    assert found == [("Васильев",)]
