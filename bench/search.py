@@ -109,6 +109,7 @@ def run(clients: int = 100_000, seed: int = 1, repeat: int = 200) -> dict[str, A
                 typed = [t for t, _ in pairs]
                 for q in typed[:10]:  # warm the page cache like a running node has it
                     search(repo, repo, q)
+
                 def indexed(q: str) -> list[Any]:
                     return search(repo, repo, q).hits
 

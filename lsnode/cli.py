@@ -332,6 +332,240 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- hub, nodes, sync ------------------------------------------------------------------------
+
+
+def _host_port(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise InputError(f"expected HOST:PORT, not {value!r}")
+    return host, int(port)
+
+
+def _interfaces(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+def cmd_hub(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+    import signal
+
+    from hub.server import Hub
+
+    data = _data_dir(args)
+    action = getattr(args, "hub_action", None)
+    if action == "pairing-code":
+        return _hub_pairing_code(args, data)
+    if action == "revoke":
+        from lsnode.sync.pairing import HubTrust
+
+        _require_dir(data)
+        HubTrust(data).revoke(args.node)
+        _out(args, {"revoked": args.node}, f"node {args.node} revoked: it is cut off now")
+        return 0
+    if action == "nodes":
+        from lsnode.sync.pairing import HubTrust
+
+        _require_dir(data)
+        nodes = HubTrust(data).nodes()
+        lines = [
+            f"{n['node_id']}  {n['name']:20}  paired {n['paired_at'][:16]}"
+            + (f"  REVOKED {n['revoked_at'][:16]}" if n["revoked_at"] else "")
+            + (f"  last seen {n['last_seen'][:16]}" if n.get("last_seen") else "")
+            for n in nodes
+        ]
+        _out(args, nodes, "\n".join(lines) or "no paired nodes")
+        return 0
+
+    host, port = _host_port(args.listen)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+    async def main() -> None:
+        hub = Hub(
+            data, host, port, replica=args.replica, mdns_interfaces=_interfaces(args.mdns_interface)
+        )
+        await hub.start()
+        print(
+            json.dumps(
+                {
+                    "hub_id": hub.store.hub_id,
+                    "listen": hub.address,
+                    "epoch": hub.store.epoch(),
+                    "fingerprint": hub.certificate.fingerprint,
+                }
+            ),
+            flush=True,
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await hub.stop()
+
+    asyncio.run(main())
+    return 0
+
+
+def _require_dir(data: Path) -> None:
+    from lsnode.store.db import open_store
+
+    open_store(data).close()
+
+
+def _hub_pairing_code(args: argparse.Namespace, data: Path) -> int:
+    from lsnode.store.db import init_store
+    from lsnode.sync.keys import ensure_hub_certificate
+    from lsnode.sync.pairing import HubTrust, pairing_uri, write_qr_png
+    from lsnode.sync.stores import SqliteHubStore
+
+    _require_dir(data)
+    db = init_store(data)
+    try:
+        hub_id = SqliteHubStore(db).hub_id
+    finally:
+        db.close()
+    cert = ensure_hub_certificate(data, hub_id)
+    code = HubTrust(data).issue_code(ttl_s=args.ttl)
+    info: dict[str, Any] = {
+        "code": code.code,
+        "expires_at": datetime.fromtimestamp(code.expires_at, UTC).isoformat(),
+        "fingerprint": cert.fingerprint,
+    }
+    if args.address:
+        uri = pairing_uri(args.address, code.code, cert.fingerprint)
+        info["uri"] = uri
+        if args.qr:
+            write_qr_png(uri, Path(args.qr))
+            info["qr"] = str(args.qr)
+    minutes = args.ttl // 60
+    _out(args, info, f"pairing code: {code.code} (single use, valid {minutes} min)")
+    return 0
+
+
+def cmd_pair(args: argparse.Namespace) -> int:
+    import asyncio
+    import socket
+
+    from lsnode.store.db import init_store
+    from lsnode.sync.client import pair
+
+    data = _data_dir(args)
+    _host_port(args.hub)
+    init_store(data).close()
+    name = args.name or socket.gethostname()
+    identity = asyncio.run(pair(data, args.hub, args.code, name, args.fingerprint))
+    _out(
+        args,
+        {
+            "node_id": identity.node_id,
+            "hub_id": identity.hub_id,
+            "hub": identity.hub_address,
+            "fingerprint": identity.hub_fingerprint,
+        },
+        f"paired with hub {identity.hub_id} at {identity.hub_address} as node {identity.node_id}",
+    )
+    return 0
+
+
+def _agent(args: argparse.Namespace, **kw: Any) -> Any:
+    from lsnode.errors import DataDirError
+    from lsnode.sync.client import NodeAgent
+    from lsnode.sync.pairing import NodeIdentity
+
+    data = _data_dir(args)
+    _require_dir(data)
+    identity = NodeIdentity.load(data)
+    if identity is None:
+        raise DataDirError(
+            f"{data} is not paired with a hub: run `lsavto pair --data {data} --hub HOST:PORT "
+            "--code CODE` with the code from `lsavto hub pairing-code`"
+        )
+    return NodeAgent(data, identity, mdns_interfaces=_interfaces(args.mdns_interface), **kw)
+
+
+def cmd_node(args: argparse.Namespace) -> int:
+    import asyncio
+    import contextlib
+    import signal
+
+    def show(status: Any) -> None:
+        print(
+            json.dumps(
+                {
+                    "status": status.describe(),
+                    "online": status.online,
+                    "pending": status.pending,
+                    "cursor": status.cursor,
+                }
+            ),
+            flush=True,
+        )
+
+    async def main() -> None:
+        agent = _agent(args, on_status=show)
+        loop = asyncio.get_running_loop()
+        task = asyncio.create_task(agent.run_forever())
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from lsnode.sync.client import SyncError
+
+    async def main() -> Any:
+        agent = _agent(args)
+        try:
+            return await asyncio.wait_for(agent.run_once(), args.timeout)
+        except (TimeoutError, OSError) as exc:
+            raise SyncError(f"hub {agent.identity.hub_address} not reachable: {exc}") from None
+
+    status = asyncio.run(main())
+    _out(
+        args,
+        {"pending": status.pending, "cursor": status.cursor, "hub": status.hub_address},
+        f"synced with {status.hub_address}: {status.pending} changes waiting",
+    )
+    return 0
+
+
+def cmd_checksum(args: argparse.Namespace) -> int:
+    from lsnode.store.replica import checksums
+
+    db = _open(args)
+    try:
+        sums = checksums(db)
+    finally:
+        db.close()
+    _out(args, sums, "\n".join(f"{t:22} {v}" for t, v in sums.items()))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from hub.backup import restore
+    from hub.server import start_new_epoch
+    from lsnode.store.db import db_path
+
+    data = _data_dir(args)
+    data.mkdir(parents=True, exist_ok=True)
+    restore(Path(args.replica), db_path(data), overwrite=True)
+    epoch = start_new_epoch(data)
+    _out(
+        args,
+        {"data": str(data), "epoch": epoch},
+        f"restored {db_path(data)} from {args.replica}; new epoch {epoch}: nodes will re-push",
+    )
+    return 0
+
+
 # -- parser ----------------------------------------------------------------------------------
 
 
@@ -411,6 +645,63 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=20, help="at most this many clients (1–200)")
     p.add_argument("--region", default="RU", help="default phone region (ISO code, default RU)")
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("hub", help="run the hub (sync server, backup, discovery) or manage it")
+    _data_arg(p)
+    p.add_argument("--listen", default="127.0.0.1:8765", help="HOST:PORT (default 127.0.0.1:8765)")
+    p.add_argument("--replica", type=Path, help="continuous backup folder (litestream)")
+    p.add_argument("--mdns-interface", help="advertise by zeroconf on these IPs (comma-separated)")
+    p.set_defaults(func=cmd_hub)
+    hsub = p.add_subparsers(dest="hub_action", metavar="ACTION")
+    hp = hsub.add_parser("pairing-code", help="a one-time code to pair a new tablet or desk")
+    _data_arg(hp)
+    _json_arg(hp)
+    hp.add_argument("--ttl", type=int, default=600, help="seconds the code stays valid")
+    hp.add_argument("--address", help="HOST:PORT nodes reach the hub at (for the QR code)")
+    hp.add_argument("--qr", help="write the pairing QR code as a PNG here (needs --address)")
+    hp.set_defaults(func=cmd_hub)
+    hp = hsub.add_parser("revoke", help="cut a node off at once")
+    _data_arg(hp)
+    _json_arg(hp)
+    hp.add_argument("node", help="the node id (see `lsavto hub nodes`)")
+    hp.set_defaults(func=cmd_hub)
+    hp = hsub.add_parser("nodes", help="list paired nodes")
+    _data_arg(hp)
+    _json_arg(hp)
+    hp.set_defaults(func=cmd_hub)
+
+    p = sub.add_parser("pair", help="pair this node with a hub using its one-time code")
+    _data_arg(p)
+    _json_arg(p)
+    p.add_argument("--hub", required=True, help="the hub's HOST:PORT")
+    p.add_argument("--code", required=True, help="the code from `lsavto hub pairing-code`")
+    p.add_argument("--name", help="this node's name (default: host name)")
+    p.add_argument("--fingerprint", help="the hub certificate's SHA-256 (from the QR code)")
+    p.set_defaults(func=cmd_pair)
+
+    p = sub.add_parser("node", help="run the sync agent (headless) until stopped")
+    _data_arg(p)
+    p.add_argument("--mdns-interface", help="find the hub by zeroconf on these IPs")
+    p.set_defaults(func=cmd_node)
+
+    p = sub.add_parser("sync", help="sync with the hub once and exit")
+    _data_arg(p)
+    _json_arg(p)
+    p.add_argument("--once", action="store_true", help="(the default) sync once and exit")
+    p.add_argument("--timeout", type=float, default=60.0, help="give up after this many seconds")
+    p.add_argument("--mdns-interface", help="find the hub by zeroconf on these IPs")
+    p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("checksum", help="per-table checksums of the replicated content")
+    _data_arg(p)
+    _json_arg(p)
+    p.set_defaults(func=cmd_checksum)
+
+    p = sub.add_parser("restore", help="restore a hub's store from its backup (new epoch)")
+    _data_arg(p)
+    _json_arg(p)
+    p.add_argument("--replica", required=True, help="the backup folder given to `lsavto hub`")
+    p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("bench", help="benchmarks; each prints one JSON object")
     bsub = p.add_subparsers(dest="bench", required=True, metavar="BENCH")

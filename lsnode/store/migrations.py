@@ -37,15 +37,33 @@ def m001_core(db: Database) -> None:
         for indexed in table.indexes:
             name = f"idx_{table.name}_{'_'.join(indexed)}"
             db.execute(f"CREATE INDEX {name} ON {table.name} ({', '.join(indexed)})")
-    # Change capture: every replicated write appends here in the same transaction (changes.py).
+    # Sync metadata (lsnode/sync/merge.py): one row per replicated row, tombstones included.
+    # ``local_seq`` orders this node's own changes (pending push while above the hub's ack);
+    # ``hub_seq`` orders the hub's accepted changes (what nodes pull). Written by changes.py.
     db.execute(
-        """CREATE TABLE _outbox (
-  local_seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        """CREATE TABLE _rowmeta (
   tbl TEXT NOT NULL,
   row_id TEXT NOT NULL,
-  op TEXT NOT NULL CHECK (op IN ('upsert', 'delete')),
-  payload TEXT NOT NULL,
-  at TEXT NOT NULL
+  cl INTEGER NOT NULL,
+  base TEXT NOT NULL,
+  overrides TEXT NOT NULL DEFAULT '{}',
+  local_seq INTEGER,
+  hub_seq INTEGER,
+  PRIMARY KEY (tbl, row_id)
+) STRICT, WITHOUT ROWID"""
+    )
+    db.execute(
+        "CREATE INDEX _rowmeta_local_seq ON _rowmeta (local_seq) WHERE local_seq IS NOT NULL"
+    )
+    db.execute(
+        "CREATE UNIQUE INDEX _rowmeta_hub_seq ON _rowmeta (hub_seq) WHERE hub_seq IS NOT NULL"
+    )
+    # The hub's record of each node's pushes: exactly-once by (site_id, local_seq).
+    db.execute(
+        """CREATE TABLE _sites (
+  site_id TEXT PRIMARY KEY,
+  acked_seq INTEGER NOT NULL DEFAULT 0,
+  last_seen TEXT
 ) STRICT"""
     )
     db.execute("CREATE TABLE _meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT")

@@ -91,7 +91,7 @@ def test_bad_input_is_refused_and_changes_nothing(
     with pytest.raises(InputError, match=message):
         add_client(writer, draft, today=TODAY)
     assert count(db, "counterparties") == count(db, "contacts") == count(db, "cars") == 0
-    assert count(db, "_outbox") == 0
+    assert count(db, "_rowmeta") == 0
 
 
 def test_a_company_keeps_its_name_whole(writer: Writer, repo: SqliteClients) -> None:
@@ -132,7 +132,7 @@ def test_edit_refuses_to_remove_what_is_not_there(
     db: Database, writer: Writer, repo: SqliteClients
 ) -> None:
     saved = add_client(writer, ivanov(), today=TODAY)
-    before = count(db, "_outbox")
+    before = count(db, "_rowmeta")
     with pytest.raises(InputError, match="has no phone"):
         edit_client(
             writer,
@@ -141,7 +141,7 @@ def test_edit_refuses_to_remove_what_is_not_there(
             ClientEdit(name="Другое Имя", remove_phones=["+7 999 000-00-00"]),
             today=TODAY,
         )
-    assert count(db, "_outbox") == before
+    assert count(db, "_rowmeta") == before
     assert client_card(repo, saved.counterparty_id).counterparty["surname"] == "Иванов"
 
 

@@ -1,3 +1,7 @@
+-- index _rowmeta_hub_seq
+CREATE UNIQUE INDEX _rowmeta_hub_seq ON _rowmeta (hub_seq) WHERE hub_seq IS NOT NULL;
+-- index _rowmeta_local_seq
+CREATE INDEX _rowmeta_local_seq ON _rowmeta (local_seq) WHERE local_seq IS NOT NULL;
 -- index idx__sqlite_migrations_migration_set_name
 CREATE UNIQUE INDEX "idx__sqlite_migrations_migration_set_name"
     ON "_sqlite_migrations" ("migration_set", "name");
@@ -45,14 +49,22 @@ CREATE INDEX idx_traffic_status ON traffic (status);
 CREATE INDEX idx_traffic_switches_traffic_id ON traffic_switches (traffic_id);
 -- table _meta
 CREATE TABLE _meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
--- table _outbox
-CREATE TABLE _outbox (
-  local_seq INTEGER PRIMARY KEY AUTOINCREMENT,
+-- table _rowmeta
+CREATE TABLE _rowmeta (
   tbl TEXT NOT NULL,
   row_id TEXT NOT NULL,
-  op TEXT NOT NULL CHECK (op IN ('upsert', 'delete')),
-  payload TEXT NOT NULL,
-  at TEXT NOT NULL
+  cl INTEGER NOT NULL,
+  base TEXT NOT NULL,
+  overrides TEXT NOT NULL DEFAULT '{}',
+  local_seq INTEGER,
+  hub_seq INTEGER,
+  PRIMARY KEY (tbl, row_id)
+) STRICT, WITHOUT ROWID;
+-- table _sites
+CREATE TABLE _sites (
+  site_id TEXT PRIMARY KEY,
+  acked_seq INTEGER NOT NULL DEFAULT 0,
+  last_seen TEXT
 ) STRICT;
 -- table branches
 CREATE TABLE branches (

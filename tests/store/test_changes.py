@@ -20,9 +20,11 @@ PERSON = {
 }
 
 
-def outbox(db: Database) -> list[tuple[str, str, str, dict[str, object]]]:
-    rows = db.execute("SELECT tbl, row_id, op, payload FROM _outbox ORDER BY local_seq")
-    return [(t, r, op, json.loads(p)) for t, r, op, p in rows]
+def meta(db: Database, row_id: str) -> dict[str, object]:
+    cur = db.execute("SELECT * FROM _rowmeta WHERE row_id = ?", [row_id])
+    row = dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
+    row["overrides"] = json.loads(row["overrides"])
+    return row
 
 
 def count(db: Database, table: str) -> int:
@@ -31,17 +33,42 @@ def count(db: Database, table: str) -> int:
 
 def test_insert_update_delete_are_captured_in_order(db: Database, writer: Writer) -> None:
     cp = writer.insert("counterparties", PERSON)
+    born = meta(db, cp)
+    assert (born["cl"], born["overrides"], born["local_seq"]) == (1, {}, 1)
     writer.update("counterparties", cp, {"note": "VIP", "consent_sms": "yes"})
+    edited = meta(db, cp)
+    assert set(edited["overrides"]) == {"note", "consent_sms", "updated_at"}  # type: ignore[arg-type]
+    assert all(v > born["base"] for v in edited["overrides"].values())  # type: ignore[attr-defined]
+    assert edited["local_seq"] == 2
     writer.delete("counterparties", cp)
-    ops = outbox(db)
-    assert [(t, r, op) for t, r, op, _ in ops] == [
-        ("counterparties", cp, "upsert"),
-        ("counterparties", cp, "upsert"),
-        ("counterparties", cp, "delete"),
-    ]
-    assert ops[0][3]["full_name"] == "Иванов Василий Алибабаевич"
-    assert set(ops[1][3]) == {"note", "consent_sms", "updated_at"}
+    dead = meta(db, cp)
+    assert (dead["cl"], dead["overrides"], dead["local_seq"]) == (2, {}, 3)
     assert count(db, "counterparties") == 0
+    again = writer.insert("counterparties", dict(PERSON, id=cp))
+    assert again == cp and meta(db, cp)["cl"] == 3
+
+
+def test_versions_increase_across_writers_of_one_store(db: Database) -> None:
+    first, second = Writer(db), Writer(db)
+    a = first.insert("regions", {"name": "a"})
+    b = second.insert("regions", {"name": "b"})
+    c = first.insert("regions", {"name": "c"})
+    bases = [meta(db, r)["base"] for r in (a, b, c)]
+    assert bases == sorted(bases) and len(set(bases)) == 3
+
+
+def test_hub_writes_get_hub_seq_and_numbers(db: Database, writer: Writer) -> None:
+    from lsnode.store.changes import meta_set
+
+    meta_set(db, "role", "hub")
+    ids = writer.insert_many("counterparties", [dict(PERSON), dict(PERSON)])
+    numbers = [
+        db.execute("SELECT number FROM counterparties WHERE id=?", [i]).fetchone()[0] for i in ids
+    ]
+    assert sorted(numbers) == [1, 2]
+    assert [meta(db, i)["hub_seq"] for i in ids] == [1, 2]
+    writer.update("counterparties", ids[0], {"note": "x"})
+    assert meta(db, ids[0])["hub_seq"] == 3
 
 
 def test_ids_are_uuid7_and_time_ordered(writer: Writer) -> None:
@@ -53,7 +80,7 @@ def test_ids_are_uuid7_and_time_ordered(writer: Writer) -> None:
 def test_an_update_that_changes_nothing_writes_nothing(db: Database, writer: Writer) -> None:
     cp = writer.insert("counterparties", PERSON)
     assert writer.update("counterparties", cp, {"note": ""}) == {}
-    assert len(outbox(db)) == 1
+    assert meta(db, cp)["local_seq"] == 1
 
 
 def test_a_failed_transaction_leaves_neither_row_nor_change(db: Database, writer: Writer) -> None:
@@ -61,7 +88,7 @@ def test_a_failed_transaction_leaves_neither_row_nor_change(db: Database, writer
         writer.insert("counterparties", PERSON)
         writer.insert("regions", {"name": "Москва"})
         raise RuntimeError("power cut")
-    assert count(db, "counterparties") == count(db, "regions") == count(db, "_outbox") == 0
+    assert count(db, "counterparties") == count(db, "regions") == count(db, "_rowmeta") == 0
 
 
 def test_a_constraint_violation_rolls_back_the_whole_batch(db: Database, writer: Writer) -> None:
@@ -69,7 +96,7 @@ def test_a_constraint_violation_rolls_back_the_whole_batch(db: Database, writer:
     bad = dict(PERSON, kind="alien")
     with pytest.raises(Exception, match="CHECK"):
         writer.insert_many("counterparties", [good, bad])
-    assert count(db, "counterparties") == count(db, "_outbox") == 0
+    assert count(db, "counterparties") == count(db, "_rowmeta") == 0
 
 
 @pytest.mark.parametrize(
@@ -85,7 +112,7 @@ def test_unknown_tables_and_columns_are_refused(
 ) -> None:
     with pytest.raises(InputError, match=message):
         writer.insert(table, values)
-    assert count(db, "_outbox") == 0
+    assert count(db, "_rowmeta") == 0
 
 
 def test_update_and_delete_of_a_missing_row(writer: Writer) -> None:

@@ -1,0 +1,352 @@
+"""The store side of sync: reading row states, merging remote ones, change feeds, checksums.
+
+``lsnode.sync`` (protocol, client, hub server) calls these; they are the only code that reads
+or writes ``_rowmeta`` besides the write path in ``changes.py``. Every function that writes runs
+in one transaction with what it writes about (a merged batch and the cursor that covers it).
+
+States travel as ``RowState`` (``lsnode.sync.merge``); a live state carries every column of the
+row, so any state can create the row on a replica that never saw it, in any order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlite_utils import Database
+
+from lsnode.errors import InputError
+from lsnode.ids import uuid7_ms
+from lsnode.store.changes import (
+    ROLE_HUB,
+    assign_numbers,
+    immediate,
+    meta_get,
+    meta_int,
+    meta_set,
+    next_seq,
+    next_version,
+    role,
+)
+from lsnode.store.schema import BY_NAME, TABLES
+from lsnode.sync.merge import RowState, merge
+
+_CHUNK = 400
+
+
+def replicated_columns(table: str) -> list[str]:
+    spec = BY_NAME[table]
+    cols = ["number"] if spec.numbered else []
+    return [*cols, *spec.columns, "created_at", "updated_at"]
+
+
+_COLUMNS = {t.name: replicated_columns(t.name) for t in TABLES}
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+def read_states(db: Database, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], RowState]:
+    """Current states of the given rows (tombstones included); absent keys are left out."""
+    metas: dict[tuple[str, str], tuple[int, str, dict[str, str]]] = {}
+    by_table: dict[str, list[str]] = {}
+    for tbl, row_id in keys:
+        by_table.setdefault(tbl, []).append(row_id)
+    for tbl, ids in by_table.items():
+        for part in _chunks(ids):
+            marks = ", ".join("?" * len(part))
+            for row_id, cl, base, overrides in db.execute(
+                f"SELECT row_id, cl, base, overrides FROM _rowmeta "
+                f"WHERE tbl = ? AND row_id IN ({marks})",
+                [tbl, *part],
+            ):
+                metas[(tbl, row_id)] = (cl, base, json.loads(overrides))
+    values = _read_rows(db, [k for k, m in metas.items() if m[0] % 2 == 1])
+    out: dict[tuple[str, str], RowState] = {}
+    for key, (cl, base, overrides) in metas.items():
+        row = values.get(key, {}) if cl % 2 == 1 else {}
+        out[key] = RowState(key[0], key[1], cl, base, overrides, row)
+    return out
+
+
+def _read_rows(
+    db: Database, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    by_table: dict[str, list[str]] = {}
+    for tbl, row_id in keys:
+        by_table.setdefault(tbl, []).append(row_id)
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for tbl, ids in by_table.items():
+        cols = _COLUMNS[tbl]
+        select = ", ".join(["id", *cols])
+        for part in _chunks(ids):
+            marks = ", ".join("?" * len(part))
+            for row in db.execute(f"SELECT {select} FROM {tbl} WHERE id IN ({marks})", list(part)):
+                out[(tbl, row[0])] = dict(zip(cols, row[1:], strict=True))
+    return out
+
+
+# -- a node's pending changes -------------------------------------------------------------------
+
+
+def pending(db: Database, after_seq: int, limit: int) -> tuple[list[tuple[int, RowState]], int]:
+    """This node's changes with ``local_seq > after_seq``, oldest first, and the last seq read."""
+    rows = db.execute(
+        "SELECT local_seq, tbl, row_id FROM _rowmeta WHERE local_seq > ? "
+        "ORDER BY local_seq LIMIT ?",
+        [after_seq, limit],
+    ).fetchall()
+    states = read_states(db, [(t, r) for _, t, r in rows])
+    out = [(seq, states[(t, r)]) for seq, t, r in rows if (t, r) in states]
+    return out, (rows[-1][0] if rows else after_seq)
+
+
+def pending_count(db: Database) -> int:
+    acked = meta_int(db, "pushed_seq")
+    return int(
+        db.execute("SELECT count(*) FROM _rowmeta WHERE local_seq > ?", [acked]).fetchone()[0]
+    )
+
+
+# -- merging remote states ----------------------------------------------------------------------
+
+
+def validate_state(state: RowState) -> None:
+    """Refuse a state that names an unknown table or column or holds a value of the wrong type."""
+    spec = BY_NAME.get(state.table)
+    if spec is None:
+        raise InputError(f"unknown table {state.table!r}")
+    cols = _COLUMNS[state.table]
+    unknown = (set(state.values) | set(state.overrides)) - set(cols)
+    if unknown:
+        raise InputError(f"unknown column(s) of {state.table}: {', '.join(sorted(unknown))}")
+    if state.alive and not state.values:
+        raise InputError(f"{state.table}/{state.row_id}: a live row without values")
+    for col, value in state.values.items():
+        decl = "INTEGER" if col == "number" else spec.columns.get(col, "TEXT")
+        want: tuple[type, ...] = (int,) if decl.startswith("INTEGER") else (str,)
+        if value is not None and (type(value) not in want):
+            raise InputError(f"{state.table}.{col}: {type(value).__name__} where {decl} is due")
+
+
+def apply_states(
+    db: Database, states: Sequence[RowState], *, purge_horizon_ms: int = 0
+) -> list[RowState]:
+    """Merge remote states into this store; returns the states that changed something.
+
+    On the hub each change is stamped with the next ``hub_seq`` and new rows of numbered tables
+    get their number. A row unknown here whose id was made before ``purge_horizon_ms`` is one
+    whose tombstone was purged: it is dropped, never resurrected. Call inside a transaction.
+    """
+    for state in states:
+        validate_state(state)
+    _observe(db, states)
+    local = read_states(db, [(s.table, s.row_id) for s in states])
+    is_hub = role(db) == ROLE_HUB
+    changed: list[RowState] = []
+    for state in states:
+        key = (state.table, state.row_id)
+        current = local.get(key)
+        if current is None and purge_horizon_ms and _made_before(state.row_id, purge_horizon_ms):
+            continue
+        merged = merge(current, state)
+        if merged is None:
+            continue
+        local[key] = merged
+        _write_state(db, merged, current)
+        changed.append(merged)
+    if is_hub and changed:
+        first = next_seq(db, "hub_seq", len(changed))
+        db.conn.executemany(
+            "UPDATE _rowmeta SET hub_seq = ? WHERE tbl = ? AND row_id = ?",
+            [(first + i, s.table, s.row_id) for i, s in enumerate(changed)],
+        )
+        _number_new_rows(db, changed)
+    return changed
+
+
+def _observe(db: Database, states: Sequence[RowState]) -> None:
+    """Move this site's clock past every version seen, so later local edits win over them."""
+    if not states:
+        return
+    seen = max(s.max_version for s in states)
+    if seen > (meta_get(db, "hlc") or ""):
+        meta_set(db, "hlc", seen)
+
+
+def _made_before(row_id: str, horizon_ms: int) -> bool:
+    try:
+        return uuid7_ms(row_id) < horizon_ms
+    except ValueError:
+        return False
+
+
+def _write_state(db: Database, state: RowState, before: RowState | None) -> None:
+    tbl = state.table
+    if state.alive:
+        cols = [c for c in _COLUMNS[tbl] if c in state.values]
+        names = ", ".join(["id", *cols])
+        marks = ", ".join("?" * (len(cols) + 1))
+        updates = ", ".join(f"{c} = excluded.{c}" for c in cols)
+        if before is not None and before.alive and before.cl == state.cl:
+            changed = [c for c in cols if state.values[c] != before.values.get(c)]
+            if changed:
+                sets = ", ".join(f"{c} = ?" for c in changed)
+                db.execute(
+                    f"UPDATE {tbl} SET {sets} WHERE id = ?",
+                    [*(state.values[c] for c in changed), state.row_id],
+                )
+        else:
+            db.execute(
+                f"INSERT INTO {tbl} ({names}) VALUES ({marks}) ON CONFLICT (id) DO UPDATE SET "
+                f"{updates}",
+                [state.row_id, *(state.values[c] for c in cols)],
+            )
+    else:
+        db.execute(f"DELETE FROM {tbl} WHERE id = ?", [state.row_id])
+    db.execute(
+        "INSERT INTO _rowmeta (tbl, row_id, cl, base, overrides) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (tbl, row_id) DO UPDATE SET cl = excluded.cl, base = excluded.base, "
+        "overrides = excluded.overrides",
+        [
+            tbl,
+            state.row_id,
+            state.cl,
+            state.base,
+            json.dumps(dict(state.overrides), sort_keys=True),
+        ],
+    )
+
+
+def _number_new_rows(db: Database, changed: Sequence[RowState]) -> None:
+    by_table: dict[str, list[str]] = {}
+    for s in changed:
+        if s.alive and BY_NAME[s.table].numbered and s.values.get("number") is None:
+            by_table.setdefault(s.table, []).append(s.row_id)
+    for tbl, ids in by_table.items():
+        numbers = assign_numbers(db, tbl, ids)
+        if not numbers:
+            continue
+        version = next_version(db)
+        for row_id in numbers:
+            meta = db.execute(
+                "SELECT overrides FROM _rowmeta WHERE tbl = ? AND row_id = ?", [tbl, row_id]
+            ).fetchone()
+            overrides = json.loads(meta[0])
+            overrides["number"] = version
+            db.execute(
+                "UPDATE _rowmeta SET overrides = ? WHERE tbl = ? AND row_id = ?",
+                [json.dumps(overrides, sort_keys=True), tbl, row_id],
+            )
+
+
+# -- the hub's change feed ----------------------------------------------------------------------
+
+
+def changes_since(db: Database, hub_seq: int, limit: int) -> tuple[list[RowState], int]:
+    """States changed on the hub after ``hub_seq`` (oldest first) and the seq they reach."""
+    rows = db.execute(
+        "SELECT hub_seq, tbl, row_id FROM _rowmeta WHERE hub_seq > ? ORDER BY hub_seq LIMIT ?",
+        [hub_seq, limit],
+    ).fetchall()
+    states = read_states(db, [(t, r) for _, t, r in rows])
+    return [states[(t, r)] for _, t, r in rows], (rows[-1][0] if rows else hub_seq)
+
+
+def promote_to_hub(db: Database) -> None:
+    """Make this store a hub's master: every row enters the change feed once, numbered."""
+    with immediate(db):
+        if role(db) == ROLE_HUB:
+            return
+        meta_set(db, "role", ROLE_HUB)
+        keys = db.execute(
+            "SELECT tbl, row_id FROM _rowmeta WHERE hub_seq IS NULL ORDER BY local_seq"
+        ).fetchall()
+        first = next_seq(db, "hub_seq", len(keys))
+        db.conn.executemany(
+            "UPDATE _rowmeta SET hub_seq = ? WHERE tbl = ? AND row_id = ?",
+            [(first + i, t, r) for i, (t, r) in enumerate(keys)],
+        )
+        for table in TABLES:
+            if table.numbered:
+                ids = [
+                    r[0] for r in db.execute(f"SELECT id FROM {table.name} WHERE number IS NULL")
+                ]
+                assign_numbers(db, table.name, ids)
+
+
+# -- convergence checks -------------------------------------------------------------------------
+
+
+def checksums(db: Database) -> dict[str, str]:
+    """Per replicated table, a SHA-256 of its live rows' content in id order.
+
+    Equal on every converged replica; sync metadata and local-only tables are not included.
+    """
+    out: dict[str, str] = {}
+    for table in TABLES:
+        cols = ", ".join(["id", *_COLUMNS[table.name]])
+        digest = hashlib.sha256()
+        count = 0
+        for row in db.execute(f"SELECT {cols} FROM {table.name} ORDER BY id"):
+            digest.update(json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode())
+            digest.update(b"\n")
+            count += 1
+        out[table.name] = f"{count}:{digest.hexdigest()[:32]}"
+    return out
+
+
+# -- one exchange each way, as the protocol drives them ------------------------------------------
+
+
+def accept_push(
+    db: Database, site: str, batch: Sequence[tuple[int, RowState]], purge_horizon_ms: int = 0
+) -> int:
+    """Hub: apply a node's batch exactly once by ``(site, local_seq)``; returns the site's ack.
+
+    Ops at or below the site's acknowledged seq were applied before (a retry) and are skipped;
+    the batch and the new acknowledgement commit together.
+    """
+    with immediate(db):
+        row = db.execute("SELECT acked_seq FROM _sites WHERE site_id = ?", [site]).fetchone()
+        acked = int(row[0]) if row else 0
+        fresh = [state for seq, state in batch if seq > acked]
+        apply_states(db, fresh, purge_horizon_ms=purge_horizon_ms)
+        top = max([acked, *(seq for seq, _ in batch)])
+        db.execute(
+            "INSERT INTO _sites (site_id, acked_seq) VALUES (?, ?) "
+            "ON CONFLICT (site_id) DO UPDATE SET acked_seq = excluded.acked_seq",
+            [site, top],
+        )
+    return top
+
+
+def acked_seq(db: Database, site: str) -> int:
+    row = db.execute("SELECT acked_seq FROM _sites WHERE site_id = ?", [site]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def mark_pushed(db: Database, seq: int) -> None:
+    """Node: the hub has everything up to ``seq`` of this node's changes."""
+    with immediate(db):
+        meta_set(db, "pushed_seq", seq)
+
+
+def apply_pull(db: Database, states: Sequence[RowState], upto: int) -> list[RowState]:
+    """Node: merge a pulled batch and advance the cursor, in one transaction."""
+    with immediate(db):
+        changed = apply_states(db, states)
+        meta_set(db, "cursor", upto)
+    return changed
+
+
+def hub_cursor(db: Database) -> int:
+    return meta_int(db, "cursor")
+
+
+def hub_epoch(db: Database) -> str | None:
+    return meta_get(db, "hub_epoch")
