@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
+import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,18 +22,48 @@ from typing import Any
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
+from lsnode.faults import crash_point
 from lsnode.store.changes import meta_set
-from lsnode.store.db import init_store
+from lsnode.store.db import DB_NAME, init_store
 from lsnode.store.migrations import SCHEMA_VERSION
+from lsnode.store.replica import make_snapshot, purge_tombstones
 from lsnode.sync.keys import HubCertificate, ensure_hub_certificate, server_ssl_context
-from lsnode.sync.messages import MAX_FRAME_BYTES, Error, ProtocolError, decode, encode
+from lsnode.sync.messages import (
+    MAX_FRAME_BYTES,
+    Ack,
+    Error,
+    ProtocolError,
+    SnapshotStart,
+    decode,
+    encode,
+)
 from lsnode.sync.pairing import HubTrust
-from lsnode.sync.protocol import Accepted, Authenticated, HubSession, ProtocolState
+from lsnode.sync.protocol import (
+    SNAPSHOT_THRESHOLD,
+    Accepted,
+    Authenticated,
+    HubSession,
+    ProtocolState,
+    SnapshotWanted,
+)
 from lsnode.sync.stores import SqliteHubStore, TrustAdapter, new_epoch
 
 log = logging.getLogger("lsavto.hub")
 
 REVOCATION_CHECK_S = 1.0
+TOMBSTONE_DAYS = 90.0
+LOCAL_WRITE_POLL_S = 0.05
+SNAPSHOT_CHUNK = 1 << 20
+
+
+def _digest(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as f:
+        while chunk := f.read(SNAPSHOT_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
 
 
 @dataclass(eq=False)
@@ -54,7 +86,11 @@ class Hub:
         replica: Path | None = None,
         mdns_interfaces: list[str] | None = None,
         name: str = "LSAvto hub",
+        snapshot_threshold: int = SNAPSHOT_THRESHOLD,
+        tombstone_days: float = TOMBSTONE_DAYS,
     ) -> None:
+        self.snapshot_threshold = snapshot_threshold
+        self.tombstone_days = tombstone_days
         self.data_dir = Path(data_dir)
         self.host = host
         self.port = port
@@ -95,6 +131,8 @@ class Hub:
         sock = next(iter(self._server.sockets))
         self.port = sock.getsockname()[1]
         self._tasks.append(asyncio.create_task(self._watch_revocations()))
+        self._tasks.append(asyncio.create_task(self._purge_daily()))
+        self._tasks.append(asyncio.create_task(self._watch_local_writes()))
         if self.mdns_interfaces:
             from lsnode.sync.discovery import HubAdvertiser, HubAnnouncement
 
@@ -128,7 +166,10 @@ class Hub:
         self.db.close()
 
     async def _handle(self, ws: ServerConnection) -> None:
-        peer = Peer(ws, HubSession(self.store, TrustAdapter(self.trust)))
+        session = HubSession(
+            self.store, TrustAdapter(self.trust), snapshot_threshold=self.snapshot_threshold
+        )
+        peer = Peer(ws, session)
         self.peers.add(peer)
         try:
             async for frame in ws:
@@ -140,6 +181,8 @@ class Hub:
                     await ws.close(1008, exc.code)
                     return
                 out, events = peer.session.receive(msg)
+                if any(isinstance(m, Ack) for m in out):
+                    crash_point("hub.push.after_commit")
                 for reply in out:
                     await ws.send(encode(reply))
                 for event in events:
@@ -147,6 +190,8 @@ class Hub:
                         peer.node_id = event.node_id
                     elif isinstance(event, Accepted):
                         await self.fan_out()
+                    elif isinstance(event, SnapshotWanted):
+                        await self._send_snapshot(peer)
                 if peer.session.state is ProtocolState.CLOSED:
                     reason = next((m.code for m in out if isinstance(m, Error)), "bye")
                     await ws.close(1008 if reason != "bye" else 1000, reason)
@@ -156,12 +201,55 @@ class Hub:
         finally:
             self.peers.discard(peer)
 
+    async def _send_snapshot(self, peer: Peer) -> None:
+        """Stream a ``VACUUM INTO`` copy of the store; made in a thread, the loop keeps serving."""
+        folder = self.data_dir / "snapshots"
+        folder.mkdir(exist_ok=True)
+        path = folder / f"{secrets.token_hex(8)}.db"
+        try:
+            hub_seq, epoch = await asyncio.to_thread(make_snapshot, self.data_dir / DB_NAME, path)
+            size, digest = await asyncio.to_thread(_digest, path)
+            await peer.ws.send(encode(SnapshotStart(hub_seq, epoch, size, digest)))
+            with path.open("rb") as f:
+                while chunk := f.read(SNAPSHOT_CHUNK):
+                    await peer.ws.send(chunk)
+                    crash_point("hub.snapshot.mid")
+            peer.session.snapshot_sent(hub_seq)
+            log.info("snapshot of %d bytes at hub_seq %d sent to %s", size, hub_seq, peer.node_id)
+        finally:
+            path.unlink(missing_ok=True)
+        for msg in peer.session.live():
+            await peer.ws.send(encode(msg))
+
     async def fan_out(self) -> None:
         """Send new changes to every connected node that is caught up (live propagation)."""
         for peer in list(self.peers):
             for msg in peer.session.live():
                 with contextlib.suppress(ConnectionClosed):
                     await peer.ws.send(encode(msg))
+
+    async def _watch_local_writes(self) -> None:
+        """Writes to the master store by other processes (a CLI on the hub PC) go out live too."""
+        version = self.db.execute("PRAGMA data_version").fetchone()[0]
+        while True:
+            await asyncio.sleep(LOCAL_WRITE_POLL_S)
+            now = self.db.execute("PRAGMA data_version").fetchone()[0]
+            if now != version:
+                version = now
+                await self.fan_out()
+
+    def purge(self) -> int:
+        """Forget deletions older than ``tombstone_days`` (nodes that slept longer re-bootstrap)."""
+        horizon = time.time_ns() // 1_000_000 - int(self.tombstone_days * 86_400_000)
+        purged = purge_tombstones(self.db, horizon)
+        if purged:
+            log.info("purged %d tombstones older than %s days", purged, self.tombstone_days)
+        return purged
+
+    async def _purge_daily(self) -> None:
+        while True:
+            self.purge()
+            await asyncio.sleep(86_400)
 
     async def _watch_revocations(self) -> None:
         while True:

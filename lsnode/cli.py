@@ -556,7 +556,13 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     data = _data_dir(args)
     data.mkdir(parents=True, exist_ok=True)
-    restore(Path(args.replica), db_path(data), overwrite=True)
+    when = None
+    if args.timestamp:
+        try:
+            when = datetime.fromisoformat(args.timestamp)
+        except ValueError:
+            raise InputError(f"--timestamp must be ISO 8601, not {args.timestamp!r}") from None
+    restore(Path(args.replica), db_path(data), overwrite=True, timestamp=when)
     epoch = start_new_epoch(data)
     _out(
         args,
@@ -701,6 +707,7 @@ def build_parser() -> argparse.ArgumentParser:
     _data_arg(p)
     _json_arg(p)
     p.add_argument("--replica", required=True, help="the backup folder given to `lsavto hub`")
+    p.add_argument("--timestamp", help="restore the state as of this ISO 8601 time")
     p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("bench", help="benchmarks; each prints one JSON object")

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
 from lsnode.errors import InputError
+from lsnode.faults import crash_point
 from lsnode.ids import uuid7_ms
 from lsnode.store.changes import (
     ROLE_HUB,
@@ -316,6 +319,7 @@ def accept_push(
         acked = int(row[0]) if row else 0
         fresh = [state for seq, state in batch if seq > acked]
         apply_states(db, fresh, purge_horizon_ms=purge_horizon_ms)
+        crash_point("hub.push.before_commit")
         top = max([acked, *(seq for seq, _ in batch)])
         db.execute(
             "INSERT INTO _sites (site_id, acked_seq) VALUES (?, ?) "
@@ -340,7 +344,9 @@ def apply_pull(db: Database, states: Sequence[RowState], upto: int) -> list[RowS
     """Node: merge a pulled batch and advance the cursor, in one transaction."""
     with immediate(db):
         changed = apply_states(db, states)
+        crash_point("node.pull.before_commit")
         meta_set(db, "cursor", upto)
+    crash_point("node.pull.after_commit")
     return changed
 
 
@@ -350,3 +356,99 @@ def hub_cursor(db: Database) -> int:
 
 def hub_epoch(db: Database) -> str | None:
     return meta_get(db, "hub_epoch")
+
+
+# -- snapshots: bootstrap of a fresh or stale node ----------------------------------------------
+
+
+def make_snapshot(source: Path, target: Path) -> tuple[int, str]:
+    """A consistent copy of the hub's store at ``target`` (``VACUUM INTO``), its ``hub_seq`` and
+    epoch. Runs on its own connection, so it can run in a thread beside the hub's loop."""
+    import sqlite3
+
+    target.unlink(missing_ok=True)
+    conn = sqlite3.connect(str(source))
+    try:
+        conn.execute("PRAGMA busy_timeout = 5000")
+        conn.execute("VACUUM INTO ?", [str(target)])
+    finally:
+        conn.close()
+    snap = sqlite3.connect(str(target))
+    try:
+        meta = dict(snap.execute("SELECT key, value FROM _meta").fetchall())
+        snap.execute("DELETE FROM _sites")  # the hub's own bookkeeping is not a node's business
+        snap.commit()
+    finally:
+        snap.close()
+    return int(meta.get("hub_seq", 0)), str(meta.get("epoch", ""))
+
+
+def install_snapshot(
+    db_file: Path, snapshot: Path, *, hub_seq: int, epoch: str, hub_id: str, site: str
+) -> None:
+    """Replace a node's store with a hub snapshot, keeping the node's own unpushed changes.
+
+    The node's site id stays; its counters restart past everything in the snapshot, so nothing
+    that came from the hub looks pending. Changes made here and not yet acknowledged are merged
+    into the snapshot as local changes before the swap. The caller has closed every connection
+    to ``db_file``; the swap is an atomic rename.
+    """
+    from lsnode.store.db import _database, rebuild_search_index
+
+    old = _database(db_file)
+    try:
+        acked = meta_int(old, "pushed_seq")
+        mine, _ = pending(old, acked, 1_000_000)
+        hlc = meta_get(old, "hlc") or ""
+    finally:
+        old.close()
+    snap = _database(snapshot)
+    try:
+        with immediate(snap):
+            top = snap.execute("SELECT max(local_seq) FROM _rowmeta").fetchone()[0] or 0
+            for key, value in (
+                ("role", "node"), ("site_id", site), ("hub_id", hub_id), ("hub_epoch", epoch),
+                ("cursor", hub_seq), ("local_seq", top), ("pushed_seq", top),
+            ):  # fmt: skip
+                meta_set(snap, key, value)
+            if hlc > (meta_get(snap, "hlc") or ""):
+                meta_set(snap, "hlc", hlc)
+            snap.execute("DELETE FROM _meta WHERE key IN ('epoch', 'hub_seq', 'purge_seq')")
+            apply_states(snap, [state for _, state in mine])
+            first = next_seq(snap, "local_seq", len(mine)) if mine else 0
+            snap.conn.executemany(
+                "UPDATE _rowmeta SET local_seq = ? WHERE tbl = ? AND row_id = ?",
+                [(first + i, s.table, s.row_id) for i, (_, s) in enumerate(mine)],
+            )
+        rebuild_search_index(snap)
+        snap.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        snap.close()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+    os.replace(snapshot, db_file)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{snapshot}{suffix}").unlink(missing_ok=True)
+
+
+# -- tombstones ---------------------------------------------------------------------------------
+
+
+def purge_tombstones(db: Database, older_than_ms: int) -> int:
+    """Hub: forget deletions older than ``older_than_ms``; returns how many were forgotten.
+
+    A node whose cursor is below the highest purged ``hub_seq`` never saw some of them, so the
+    hub sends it a snapshot instead of changes (``purge_seq``); and a row it still holds from
+    before the horizon cannot come back through a push (``purge_horizon_ms``).
+    """
+    bound = f"{older_than_ms:012x}"
+    with immediate(db):
+        top = db.execute(
+            "SELECT count(*), max(hub_seq) FROM _rowmeta WHERE cl % 2 = 0 AND base < ?", [bound]
+        ).fetchone()
+        if not top[0]:
+            return 0
+        db.execute("DELETE FROM _rowmeta WHERE cl % 2 = 0 AND base < ?", [bound])
+        meta_set(db, "purge_seq", max(meta_int(db, "purge_seq"), int(top[1] or 0)))
+        meta_set(db, "purge_horizon_ms", max(meta_int(db, "purge_horizon_ms"), older_than_ms))
+    return int(top[0])

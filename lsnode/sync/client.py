@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import random
 import time
@@ -22,10 +23,21 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from lsnode.errors import LsnodeError
-from lsnode.store.db import open_store
+from lsnode.faults import crash_point
+from lsnode.store.db import db_path, open_store
 from lsnode.store.migrations import SCHEMA_VERSION
+from lsnode.store.replica import install_snapshot
 from lsnode.sync.keys import TrustError, check_pin, client_ssl_context, peer_fingerprint
-from lsnode.sync.messages import MAX_FRAME_BYTES, Pair, Paired, ProtocolError, decode, encode
+from lsnode.sync.messages import (
+    MAX_FRAME_BYTES,
+    Pair,
+    Paired,
+    ProtocolError,
+    Push,
+    SnapshotStart,
+    decode,
+    encode,
+)
 from lsnode.sync.pairing import NodeIdentity
 from lsnode.sync.protocol import (
     Applied,
@@ -36,6 +48,7 @@ from lsnode.sync.protocol import (
     ProtocolState,
     Pushed,
     Refused,
+    SnapshotIncoming,
 )
 from lsnode.sync.stores import SqliteNodeStore
 
@@ -227,9 +240,13 @@ class NodeAgent:
             for msg in session.start():
                 await ws.send(encode(msg))
             async for frame in ws:
+                if isinstance(frame, bytes):
+                    raise SyncError("the hub sent binary data out of turn")
                 out, events = session.receive(decode(frame))
                 for msg in out:
                     await ws.send(encode(msg))
+                    if isinstance(msg, Push):
+                        crash_point("node.push.after_send")
                 for event in events:
                     if isinstance(event, Connected):
                         self._set(
@@ -251,6 +268,11 @@ class NodeAgent:
                                 return self.status
                     elif isinstance(event, (Applied, Pushed)):
                         self._set(pending=self.store.pending_count())
+                    elif isinstance(event, SnapshotIncoming):
+                        await self._install_snapshot(ws, event.start)
+                        session.store = self.store
+                        for msg in session.snapshot_installed():
+                            await ws.send(encode(msg))
                 if session.state is ProtocolState.CLOSED:
                     break
             raise SyncError("the hub closed the connection")
@@ -260,6 +282,40 @@ class NodeAgent:
             self._ws = None
             await ws.close()
             self._set(online=False, offline_since=self.status.offline_since or time.time())
+
+    async def _install_snapshot(self, ws: ClientConnection, start: SnapshotStart) -> None:
+        """Receive the hub's store, check it, and swap it in (keeping our unpushed changes)."""
+        path = self.data_dir / "snapshot.incoming"
+        digest = hashlib.sha256()
+        received = 0
+        with path.open("wb") as f:
+            while received < start.size:
+                chunk = await asyncio.wait_for(ws.recv(), OPEN_TIMEOUT_S * 3)
+                if not isinstance(chunk, bytes) or received + len(chunk) > start.size:
+                    raise SyncError("the snapshot stream broke off or ran over its size")
+                f.write(chunk)
+                digest.update(chunk)
+                received += len(chunk)
+                crash_point("node.bootstrap.mid")
+        if digest.hexdigest() != start.sha256:
+            path.unlink(missing_ok=True)
+            raise SyncError("the snapshot arrived damaged (checksum mismatch)")
+        site = self.store.site_id()
+        self.db.close()
+        try:
+            await asyncio.to_thread(
+                install_snapshot,
+                db_path(self.data_dir),
+                path,
+                hub_seq=start.hub_seq,
+                epoch=start.epoch,
+                hub_id=self.identity.hub_id,
+                site=site,
+            )
+        finally:
+            self.db = open_store(self.data_dir)
+            self.store = SqliteNodeStore(self.db, on_applied=self.store.on_applied)
+        log.info("installed a snapshot of %d bytes at hub_seq %d", start.size, start.hub_seq)
 
     async def _watch_local_changes(self, ws: ClientConnection, session: NodeSession) -> None:
         """Push what this process or another one wrote locally, as soon as it is committed."""

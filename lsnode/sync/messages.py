@@ -83,6 +83,24 @@ class Welcome(Message):
 
 
 @dataclass(frozen=True, slots=True)
+class SnapshotRequest(Message):
+    """Node → hub: send me the whole store (a fresh node, or one told to re-bootstrap)."""
+
+    type: ClassVar[str] = "snapshot_request"
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotStart(Message):
+    """Hub → node: ``size`` bytes of a ``VACUUM INTO`` copy follow in binary frames."""
+
+    type: ClassVar[str] = "snapshot_start"
+    hub_seq: int
+    epoch: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
 class Push(Message):
     type: ClassVar[str] = "push"
     batch: tuple[tuple[int, RowState], ...]
@@ -163,8 +181,8 @@ class Error(Message):
 MESSAGES: Final[dict[str, type[Message]]] = {
     m.type: m
     for m in (
-        Hello, Pair, Paired, Welcome, Push, Ack, Pull, Changes, Intent, IntentResult,
-        Ping, Pong, Error,
+        Hello, Pair, Paired, Welcome, SnapshotRequest, SnapshotStart, Push, Ack, Pull, Changes,
+        Intent, IntentResult, Ping, Pong, Error,
     )
 }  # fmt: skip
 
@@ -303,6 +321,16 @@ def _build(cls: type[Message], a: dict[str, Any]) -> Message:
             _int("schema", a["schema"], 0, 10_000), _int("hub_seq", a["hub_seq"]),
             _int("acked_seq", a["acked_seq"]), _int("time_ms", a["time_ms"], 0, 2**53),
             rebootstrap,
+        )  # fmt: skip
+    if cls is SnapshotRequest:
+        return SnapshotRequest()
+    if cls is SnapshotStart:
+        digest = _str("sha256", a["sha256"], 64)
+        if len(digest) != 64 or not set(digest) <= set("0123456789abcdef"):
+            raise _fail("bad_field", "sha256 must be 64 hex digits")
+        return SnapshotStart(
+            _int("hub_seq", a["hub_seq"]), _str("epoch", a["epoch"]),
+            _int("size", a["size"], 1, 2**40), digest,
         )  # fmt: skip
     if cls is Push:
         batch = a["batch"]

@@ -39,11 +39,15 @@ from lsnode.sync.messages import (
     Pong,
     Pull,
     Push,
+    SnapshotRequest,
+    SnapshotStart,
     Welcome,
 )
 
 PUSH_BATCH = 1000
 PULL_BATCH = 2000
+#: A node starting from nothing takes a snapshot rather than pulling more changes than this.
+SNAPSHOT_THRESHOLD = 20_000
 
 
 # -- events ---------------------------------------------------------------------------------
@@ -102,7 +106,30 @@ class IntentDecided:
     result: IntentResult
 
 
-Event = Connected | Applied | Pushed | CaughtUp | Refused | Accepted | Authenticated | IntentDecided
+@dataclass(frozen=True, slots=True)
+class SnapshotIncoming:
+    """Node: binary frames with the hub's store follow; install it, then ``snapshot_installed``."""
+
+    start: SnapshotStart
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotWanted:
+    """Hub: make a snapshot, send ``SnapshotStart`` and the bytes, then ``snapshot_sent``."""
+
+
+Event = (
+    Connected
+    | Applied
+    | Pushed
+    | CaughtUp
+    | Refused
+    | Accepted
+    | Authenticated
+    | IntentDecided
+    | SnapshotIncoming
+    | SnapshotWanted
+)
 Output = tuple[list[Message], list[Event]]
 
 
@@ -172,6 +199,7 @@ class NodeSession:
         self.hub_id: str | None = None
         self._push_in_flight = False
         self._pull_in_flight = False
+        self._snapshot_due = False
 
     def start(self) -> list[Message]:
         self.state = ProtocolState.HELLO_SENT
@@ -210,8 +238,13 @@ class NodeSession:
             self._push_in_flight = False
             self.store.mark_pushed(msg.acked_seq)
             out = self._next_push()
+            if not out and self._snapshot_due:
+                out = [SnapshotRequest()]
             events: list[Event] = [Pushed(msg.acked_seq)]
             return out, events + self._caught_up()
+        if isinstance(msg, SnapshotStart):
+            self._snapshot_due = False
+            return [], [SnapshotIncoming(msg)]
         if isinstance(msg, Changes):
             return self._changes(msg)
         if isinstance(msg, IntentResult):
@@ -234,8 +267,17 @@ class NodeSession:
         self.store.mark_pushed(msg.acked_seq)
         self.hub_id = msg.hub_id
         self.state = ProtocolState.READY
-        out = self._next_push() + self._pull()
-        return out, [Connected(msg.hub_id, msg.epoch, changed and msg.rebootstrap is False)]
+        events: list[Event] = [Connected(msg.hub_id, msg.epoch, changed)]
+        if msg.rebootstrap:
+            # Push what only we have first, so the snapshot already holds it.
+            self._snapshot_due = True
+            self._pull_in_flight = True
+            return self._next_push() or [SnapshotRequest()], events
+        return self._next_push() + self._pull(), events
+
+    def snapshot_installed(self) -> list[Message]:
+        """The snapshot is in place (the store now starts at its ``hub_seq``): catch up."""
+        return self._next_push() + self._pull()
 
     def _next_push(self) -> list[Message]:
         batch, _ = self.store.pending(self.store.pushed_seq(), PUSH_BATCH)
@@ -281,9 +323,11 @@ class HubSession:
         trust: Trust,
         clock_ms: Callable[[], int] | None = None,
         max_drift_ms: int = MAX_DRIFT_MS,
+        snapshot_threshold: int = SNAPSHOT_THRESHOLD,
     ) -> None:
         self.store = store
         self.trust = trust
+        self.snapshot_threshold = snapshot_threshold
         self.clock_ms = clock_ms or (lambda: time.time_ns() // 1_000_000)
         self.max_drift_ms = max_drift_ms
         self.state = ProtocolState.NEW
@@ -312,6 +356,9 @@ class HubSession:
             return self._push(msg)
         if isinstance(msg, Pull):
             return self._pull(msg)
+        if isinstance(msg, SnapshotRequest):
+            self._pulling = True  # no live changes until the snapshot is out
+            return [], [SnapshotWanted()]
         if isinstance(msg, Intent):
             assert self.node_id is not None
             before = self.store.hub_seq()
@@ -333,6 +380,11 @@ class HubSession:
             self._pulling = True
         return [Changes(since, upto, tuple(states), more)]
 
+    def snapshot_sent(self, hub_seq: int) -> None:
+        """The snapshot up to ``hub_seq`` went out: live changes continue from there."""
+        self.sent_upto = hub_seq
+        self._pulling = False
+
     def _pair(self, msg: Pair) -> Output:
         from lsnode.errors import InputError
 
@@ -352,7 +404,9 @@ class HubSession:
         self.node_id, self.site_id = msg.node_id, msg.site_id
         epoch = self.store.epoch()
         cursor = msg.cursor if msg.epoch == epoch else 0
-        rebootstrap = 0 < cursor < self.store.purge_seq()
+        stale = 0 < cursor < self.store.purge_seq()  # tombstones it missed are gone
+        fresh = cursor == 0 and self.store.hub_seq() >= self.snapshot_threshold
+        rebootstrap = stale or fresh
         self.sent_upto = 0 if rebootstrap else cursor
         self.state = ProtocolState.READY
         welcome = Welcome(

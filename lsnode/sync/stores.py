@@ -70,7 +70,7 @@ class SqliteHubStore:
 
     schema = SCHEMA_VERSION
 
-    def __init__(self, db: Database, purge_horizon_ms: Callable[[], int] | None = None) -> None:
+    def __init__(self, db: Database) -> None:
         replica.promote_to_hub(db)
         self.db = db
         with immediate(db):
@@ -79,7 +79,6 @@ class SqliteHubStore:
             if meta_get(db, "epoch") is None:
                 meta_set(db, "epoch", new_epoch())
         self.hub_id = meta_get(db, "hub_id") or ""
-        self._horizon = purge_horizon_ms or (lambda: 0)
         self.writer = Writer(db)
 
     def epoch(self) -> str:
@@ -92,7 +91,8 @@ class SqliteHubStore:
         return replica.acked_seq(self.db, site)
 
     def accept_push(self, site: str, batch: Sequence[tuple[int, RowState]]) -> int:
-        return replica.accept_push(self.db, site, batch, purge_horizon_ms=self._horizon())
+        horizon = meta_int(self.db, "purge_horizon_ms")
+        return replica.accept_push(self.db, site, batch, purge_horizon_ms=horizon)
 
     def changes_since(self, since: int, limit: int) -> tuple[list[RowState], int]:
         return replica.changes_since(self.db, since, limit)

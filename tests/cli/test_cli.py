@@ -141,6 +141,6 @@ def test_demo_data_then_the_brochure_searches(tmp_path: Path) -> None:
     assert run_json("search", "--data", d, "8 925 111-22-33")["hits"][0]["id"] == hit["id"]
     assert hit["id"] in {h["id"] for h in run_json("search", "--data", d, "2233")["hits"]}
     vin = next(c["vin"] for c in hit["cars"] if c["vin"])
-    assert run_json("search", "--data", d, vin[-6:])["hits"][0]["id"] == hit["id"]
+    assert hit["id"] in {h["id"] for h in run_json("search", "--data", d, vin[-6:])["hits"]}
     again = run("demo-data", "--data", d, "--clients", "10", ok=False)
     one_line_error(again, 2, "already holds 300 clients")

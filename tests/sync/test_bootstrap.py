@@ -1,0 +1,84 @@
+"""Snapshot bootstrap and tombstone expiry, over real TLS websockets on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from hub.server import Hub
+from lsnode.store.changes import Writer
+from lsnode.store.db import init_store
+from lsnode.store.replica import checksums
+from lsnode.sync.client import NodeAgent, pair
+
+
+async def paired_agent(hub: Hub, node_dir: Path, before_sync: int = 0) -> NodeAgent:
+    db = init_store(node_dir)
+    if before_sync:
+        Writer(db).insert_many("regions", [{"name": f"узел {i}"} for i in range(before_sync)])
+    db.close()
+    code = hub.trust.issue_code().code
+    identity = await pair(node_dir, f"127.0.0.1:{hub.port}", code, node_dir.name, None)
+    return NodeAgent(node_dir, identity)
+
+
+def test_a_fresh_node_starts_from_a_snapshot_and_keeps_its_own_writes(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        hub = Hub(tmp_path / "hub", snapshot_threshold=100)
+        await hub.start()
+        try:
+            Writer(hub.db).insert_many("regions", [{"name": f"р{i}"} for i in range(1500)])
+            Writer(hub.db).insert(
+                "counterparties",
+                {"kind": "person", "full_name": "Иванов Василий", "short_name": "Иванов В.",
+                 "name_key": "иванов василий", "registered_at": "2026-12-03"},
+            )  # fmt: skip
+            agent = await paired_agent(hub, tmp_path / "tablet", before_sync=3)
+            await asyncio.wait_for(agent.run_once(), 30)
+            assert agent.status.pending == 0
+            assert checksums(agent.db) == checksums(hub.db)
+            assert agent.db.execute("SELECT count(*) FROM regions").fetchone()[0] == 1503
+            # the snapshot's search index was rebuilt for this file
+            found = agent.db.execute(
+                "SELECT count(*) FROM counterparty_fts WHERE counterparty_fts MATCH 'иван*'"
+            ).fetchone()[0]
+            assert found == 1
+            # and the node keeps syncing normally afterwards
+            Writer(agent.db).insert("regions", {"name": "после снимка"})
+            await asyncio.wait_for(agent.run_once(), 30)
+            assert checksums(agent.db) == checksums(hub.db)
+        finally:
+            await hub.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_node_that_slept_past_tombstone_expiry_rebootstraps_without_resurrection(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        hub = Hub(tmp_path / "hub", snapshot_threshold=10**9)
+        await hub.start()
+        try:
+            w = Writer(hub.db)
+            ids = w.insert_many("regions", [{"name": f"р{i}"} for i in range(20)])
+            agent = await paired_agent(hub, tmp_path / "tablet")
+            await asyncio.wait_for(agent.run_once(), 30)
+            assert agent.db.execute("SELECT count(*) FROM regions").fetchone()[0] == 20
+            # While the tablet sleeps: the office deletes five regions, and much later the
+            # hub forgets those deletions. The tablet, offline, edits one of them.
+            for row in ids[:5]:
+                w.delete("regions", row)
+            Writer(agent.db).update("regions", ids[0], {"name": "правка офлайн"})
+            time.sleep(0.01)
+            hub.tombstone_days = 0
+            assert hub.purge() == 5
+            await asyncio.wait_for(agent.run_once(), 30)
+            assert agent.db.execute("SELECT count(*) FROM regions").fetchone()[0] == 15
+            assert hub.db.execute("SELECT count(*) FROM regions").fetchone()[0] == 15
+            assert checksums(agent.db) == checksums(hub.db)
+        finally:
+            await hub.stop()
+
+    asyncio.run(scenario())
