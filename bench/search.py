@@ -90,16 +90,25 @@ _SCANS = {
 }
 
 
-def run(clients: int = 100_000, seed: int = 1, repeat: int = 200) -> dict[str, Any]:
+def run(
+    clients: int = 100_000, seed: int = 1, repeat: int = 200, data: Path | None = None
+) -> dict[str, Any]:
+    """Measure on a new demo base, or on the existing one in ``data`` (built by demo-data)."""
     from lsnode.cli import seed_demo
 
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="lsavto-bench-") as tmp:
-        data = Path(tmp) / "data"
-        t0 = time.perf_counter()
-        counts = seed_demo(data, clients, seed, date(2026, 12, 1))
-        build_s = time.perf_counter() - t0
+        build_s = 0.0
+        if data is None:
+            data = Path(tmp) / "data"
+            t0 = time.perf_counter()
+            seed_demo(data, clients, seed, date(2026, 12, 1))
+            build_s = time.perf_counter() - t0
         db = open_store(data)
+        counts = {
+            t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("counterparties", "cars", "contacts")
+        }
         try:
             repo = SqliteClients(db)
             queries = _queries(db, rng, repeat)

@@ -30,6 +30,7 @@ from lsnode.store.replica import make_snapshot, purge_tombstones
 from lsnode.sync.keys import HubCertificate, ensure_hub_certificate, server_ssl_context
 from lsnode.sync.messages import (
     MAX_FRAME_BYTES,
+    MAX_REASON,
     Ack,
     Error,
     ProtocolError,
@@ -112,6 +113,9 @@ class Hub:
         return f"{self.host}:{self.port}"
 
     async def start(self) -> None:
+        # A hub killed while sending a snapshot leaves the copy behind: as big as the store.
+        for stale in (self.data_dir / "snapshots").glob("*.db"):
+            stale.unlink(missing_ok=True)
         if self.replica is not None:
             from hub.backup import LitestreamSupervisor, configure_connection_for_litestream
 
@@ -176,8 +180,9 @@ class Hub:
                 try:
                     msg = decode(frame)
                 except ProtocolError as exc:
-                    log.warning("bad frame from %s: %s", ws.remote_address, exc)
-                    await ws.send(encode(Error(exc.code, str(exc))))
+                    reason = str(exc)[:MAX_REASON]  # it quotes the frame: never echo 8 MB
+                    log.warning("bad frame from %s: %s", ws.remote_address, reason)
+                    await ws.send(encode(Error(exc.code, reason)))
                     await ws.close(1008, exc.code)
                     return
                 out, events = peer.session.receive(msg)

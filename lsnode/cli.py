@@ -325,9 +325,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.bench == "sync":
+        from bench import sync as bench_sync
+
+        result = bench_sync.run(
+            rows=args.rows,
+            nodes=args.nodes,
+            writes=args.writes,
+            backlog=args.backlog,
+            bootstrap_rows=args.bootstrap_rows,
+            rss_nodes=args.rss_nodes,
+        )
+        print(json.dumps(result, ensure_ascii=False, indent=None if args.json else 2))
+        return 0
     from bench import search as bench_search
 
-    result = bench_search.run(clients=args.clients, seed=args.seed, repeat=args.repeat)
+    result = bench_search.run(
+        clients=args.clients, seed=args.seed, repeat=args.repeat, data=args.data
+    )
     print(json.dumps(result, ensure_ascii=False, indent=None if args.json else 2))
     return 0
 
@@ -519,6 +534,8 @@ def cmd_node(args: argparse.Namespace) -> int:
 def cmd_sync(args: argparse.Namespace) -> int:
     import asyncio
 
+    from websockets.exceptions import ConnectionClosed
+
     from lsnode.sync.client import SyncError
 
     async def main() -> Any:
@@ -527,6 +544,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
             return await asyncio.wait_for(agent.run_once(), args.timeout)
         except (TimeoutError, OSError) as exc:
             raise SyncError(f"hub {agent.identity.hub_address} not reachable: {exc}") from None
+        except ConnectionClosed as exc:
+            raise SyncError(
+                f"lost the connection to the hub {agent.identity.hub_address}: {exc}; "
+                "local changes are kept, sync again"
+            ) from None
 
     status = asyncio.run(main())
     _out(
@@ -716,6 +738,18 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument("--clients", type=int, default=100_000)
     bp.add_argument("--seed", type=int, default=1)
     bp.add_argument("--repeat", type=int, default=200, help="queries per kind")
+    bp.add_argument(
+        "--data", type=Path, help="measure an existing demo base instead of building one"
+    )
+    _json_arg(bp)
+    bp.set_defaults(func=cmd_bench)
+    bp = bsub.add_parser("sync", help="sync propagation, apply, capture, catch-up, bootstrap, RSS")
+    bp.add_argument("--rows", type=int, default=100_000, help="rows for hub apply and capture")
+    bp.add_argument("--nodes", type=int, default=20, help="agents connected while propagating")
+    bp.add_argument("--writes", type=int, default=100, help="timed writes on node A")
+    bp.add_argument("--backlog", type=int, default=100_000, help="changes a node catches up on")
+    bp.add_argument("--bootstrap-rows", type=int, default=1_000_000, help="rows in the snapshot")
+    bp.add_argument("--rss-nodes", type=int, default=30, help="agents connected for hub RSS")
     _json_arg(bp)
     bp.set_defaults(func=cmd_bench)
     return parser

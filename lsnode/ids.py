@@ -46,8 +46,8 @@ def _format(ms: int, bits: int) -> str:
         raise ValueError(f"timestamp out of UUIDv7 range: {ms}")
     rand_a = bits >> 62 & 0xFFF
     rand_b = bits & ((1 << 62) - 1)
-    value = ms << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b
-    return str(uuid.UUID(int=value))
+    h = f"{ms << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def seeded_uuid7(rng: random.Random) -> Callable[[int], str]:

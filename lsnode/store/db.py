@@ -29,6 +29,9 @@ def _configure(conn: sqlite3.Connection) -> None:
     if mode not in ("wal", "memory"):
         raise StoreError(f"SQLite refused WAL mode (got {mode!r})")
     conn.execute("PRAGMA synchronous = NORMAL")
+    # 64 MiB of page cache: the indexes of a 100k-client base stay in memory.
+    conn.execute("PRAGMA cache_size = -65536")
+    conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA foreign_keys = ON")
 
 

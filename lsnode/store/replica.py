@@ -398,6 +398,7 @@ def install_snapshot(
     old = _database(db_file)
     try:
         acked = meta_int(old, "pushed_seq")
+        counter = meta_int(old, "local_seq")
         mine, _ = pending(old, acked, 1_000_000)
         hlc = meta_get(old, "hlc") or ""
     finally:
@@ -405,10 +406,12 @@ def install_snapshot(
     snap = _database(snapshot)
     try:
         with immediate(snap):
-            top = snap.execute("SELECT max(local_seq) FROM _rowmeta").fetchone()[0] or 0
+            # The hub's rows are not this node's changes; this node's seqs go on from its own
+            # counter, never below what the hub acknowledged for this site.
+            snap.execute("UPDATE _rowmeta SET local_seq = NULL WHERE local_seq IS NOT NULL")
             for key, value in (
                 ("role", "node"), ("site_id", site), ("hub_id", hub_id), ("hub_epoch", epoch),
-                ("cursor", hub_seq), ("local_seq", top), ("pushed_seq", top),
+                ("cursor", hub_seq), ("local_seq", counter), ("pushed_seq", acked),
             ):  # fmt: skip
                 meta_set(snap, key, value)
             if hlc > (meta_get(snap, "hlc") or ""):

@@ -145,13 +145,25 @@ class SqliteClients:
         return _unique((r[0] for r in cur), limit)
 
     def by_name_prefixes(self, tokens: Sequence[str], limit: int) -> list[str]:
-        match = " ".join(_fts_phrase(t) + "*" for t in tokens)
+        # Names are mostly typed surname first: a B-tree range on the whole key gives those
+        # alphabetically and stops at ``limit``; FTS then adds any-word-order prefix matches
+        # (in table order — ranking thousands of «Ива…» by bm25 would cost a sort of them all).
+        phrase = " ".join(tokens)
         cur = self.db.execute(
-            "SELECT c.id FROM counterparty_fts f JOIN counterparties c ON c.rowid = f.rowid "
-            "WHERE counterparty_fts MATCH ? ORDER BY f.rank LIMIT ?",
-            [match, limit],
+            "SELECT id FROM counterparties WHERE name_key >= ? AND name_key < ? "
+            "ORDER BY name_key LIMIT ?",
+            [phrase, _prefix_upper(phrase), limit],
         )
-        return [r[0] for r in cur]
+        ids = [r[0] for r in cur]
+        if len(ids) < limit:
+            match = " ".join(_fts_phrase(t) + "*" for t in tokens)
+            cur = self.db.execute(
+                "SELECT c.id FROM counterparty_fts f JOIN counterparties c ON c.rowid = f.rowid "
+                "WHERE counterparty_fts MATCH ? LIMIT ?",
+                [match, limit * 2],
+            )
+            ids = _unique([*ids, *(r[0] for r in cur)], limit)
+        return ids
 
     def _car_owners(self, sql: str, params: list[Any], limit: int) -> list[str]:
         cur = self.db.execute(sql, [*params, limit * 2])

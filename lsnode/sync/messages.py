@@ -22,6 +22,7 @@ MAX_BATCH: Final = 5000
 MAX_TEXT: Final = 100_000
 MAX_ID: Final = 64
 MAX_SEQ: Final = 2**62
+MAX_REASON: Final = 1000
 
 
 class ProtocolError(InputError):
@@ -273,7 +274,7 @@ def decode(frame: str | bytes) -> Message:
         raise _fail("too_big", f"frame of {len(frame)} bytes exceeds {MAX_FRAME_BYTES}")
     try:
         body = json.loads(frame)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise _fail("bad_json", f"frame is not JSON: {exc}") from None
     if not isinstance(body, dict):
         raise _fail("bad_frame", "frame must be a JSON object")
@@ -376,5 +377,7 @@ def _build(cls: type[Message], a: dict[str, Any]) -> Message:
         fatal = a.get("fatal", True)
         if type(fatal) is not bool:
             raise _fail("bad_field", "fatal must be a boolean")
-        return Error(_str("code", a["code"]), _str("reason", a["reason"], 1000, empty=True), fatal)
+        return Error(
+            _str("code", a["code"]), _str("reason", a["reason"], MAX_REASON, empty=True), fatal
+        )
     raise _fail("bad_type", f"unhandled message type {cls.type}")  # pragma: no cover

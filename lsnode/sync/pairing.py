@@ -276,6 +276,21 @@ class HubTrust:
                 node["revoked_at"] = _iso(self._clock())
                 node["token_sha256"] = None
 
+    def claim_site(self, node_id: str, site_id: str) -> bool:
+        """Bind ``site_id`` to ``node_id`` (at its hello); False while another node that is not
+        revoked holds it. The hub acknowledges pushes per site id, and a site id is only a claim
+        made in a frame: without this, one paired node could silence another's pushes."""
+        with self._change() as state:
+            nodes = state["nodes"]
+            if node_id not in nodes:
+                return False
+            for other_id, other in nodes.items():
+                held = other.get("site_id") == site_id and other["revoked_at"] is None
+                if held and other_id != node_id:
+                    return False
+            nodes[node_id]["site_id"] = site_id
+            return True
+
     def mark_seen(self, node_id: str) -> None:
         """Record that ``node_id`` connected now (shown by :meth:`nodes`)."""
         with self._change() as state:

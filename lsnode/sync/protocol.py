@@ -23,9 +23,11 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
+from lsnode.errors import InputError
 from lsnode.sync.hlc import MAX_DRIFT_MS, version_ms
 from lsnode.sync.merge import RowState
 from lsnode.sync.messages import (
+    MAX_REASON,
     Ack,
     Changes,
     Error,
@@ -176,6 +178,14 @@ class HubStore(Protocol):
 
 class Trust(Protocol):
     def verify(self, node_id: str, token: str) -> bool: ...
+    def still_valid(self, node_id: str, token: str) -> bool:
+        """``verify`` without side effects, asked before every write: revocation is at once."""
+        ...
+
+    def claim_site(self, node_id: str, site_id: str) -> bool:
+        """Bind ``site_id`` to ``node_id``; False while another live node holds it."""
+        ...
+
     def redeem(self, code: str, name: str) -> tuple[str, str]:
         """A pairing code for ``(node_id, token)``; raises ``InputError`` for a bad code."""
         ...
@@ -240,6 +250,10 @@ class NodeSession:
             out = self._next_push()
             if not out and self._snapshot_due:
                 out = [SnapshotRequest()]
+            elif not out and not self._pull_in_flight:
+                # What the hub made of our push (hub_seq, numbers) comes back as changes: fetch
+                # it before reporting caught up, or `lsavto sync` exits with rows still unnumbered.
+                out = self._pull()
             events: list[Event] = [Pushed(msg.acked_seq)]
             return out, events + self._caught_up()
         if isinstance(msg, SnapshotStart):
@@ -333,6 +347,7 @@ class HubSession:
         self.state = ProtocolState.NEW
         self.node_id: str | None = None
         self.site_id: str | None = None
+        self._token = ""
         self.sent_upto = 0  # changes up to here were sent to this node
         self._pulling = False
 
@@ -352,6 +367,10 @@ class HubSession:
             if isinstance(msg, Hello):
                 return self._hello(msg)
             return self._refuse("auth", f"expected hello, got {msg.type}")
+        assert self.node_id is not None
+        writes = isinstance(msg, (Push, Intent))
+        if writes and not self.trust.still_valid(self.node_id, self._token):
+            return self._refuse("auth", "this node was revoked")
         if isinstance(msg, Push):
             return self._push(msg)
         if isinstance(msg, Pull):
@@ -386,8 +405,6 @@ class HubSession:
         self._pulling = False
 
     def _pair(self, msg: Pair) -> Output:
-        from lsnode.errors import InputError
-
         try:
             node_id, token = self.trust.redeem(msg.code, msg.name)
         except InputError as exc:
@@ -401,13 +418,16 @@ class HubSession:
         if msg.schema != self.store.schema:
             reason = f"schema mismatch: hub {self.store.schema}, node {msg.schema}"
             return self._refuse("schema", reason, fatal=True)
-        self.node_id, self.site_id = msg.node_id, msg.site_id
+        if not self.trust.claim_site(msg.node_id, msg.site_id):
+            return self._refuse("auth", "this site id belongs to another node: pair this one again")
+        self.node_id, self.site_id, self._token = msg.node_id, msg.site_id, msg.token
         epoch = self.store.epoch()
         cursor = msg.cursor if msg.epoch == epoch else 0
         stale = 0 < cursor < self.store.purge_seq()  # tombstones it missed are gone
         fresh = cursor == 0 and self.store.hub_seq() >= self.snapshot_threshold
         rebootstrap = stale or fresh
         self.sent_upto = 0 if rebootstrap else cursor
+        self._pulling = rebootstrap  # no live changes from 0: the snapshot is due, not changes
         self.state = ProtocolState.READY
         welcome = Welcome(
             hub_id=self.store.hub_id,
@@ -432,7 +452,10 @@ class HubSession:
                     fatal=False,
                 )
         before = self.store.hub_seq()
-        acked = self.store.accept_push(self.site_id, msg.batch)
+        try:
+            acked = self.store.accept_push(self.site_id, msg.batch)
+        except InputError as exc:  # unknown table/column, wrong type, a constraint: nothing kept
+            return self._refuse("bad_state", str(exc))
         after = self.store.hub_seq()
         events: list[Event] = [Accepted(after)] if after > before else []
         return [Ack(acked)], events
@@ -446,4 +469,5 @@ class HubSession:
 
     def _refuse(self, code: str, reason: str, fatal: bool = True) -> Output:
         self.state = ProtocolState.CLOSED
+        reason = reason[:MAX_REASON]  # it may quote the peer's input; decode() allows no more
         return [Error(code, reason, fatal)], [Refused(code, reason, retry=not fatal)]

@@ -92,7 +92,10 @@ class SqliteHubStore:
 
     def accept_push(self, site: str, batch: Sequence[tuple[int, RowState]]) -> int:
         horizon = meta_int(self.db, "purge_horizon_ms")
-        return replica.accept_push(self.db, site, batch, purge_horizon_ms=horizon)
+        try:
+            return replica.accept_push(self.db, site, batch, purge_horizon_ms=horizon)
+        except sqlite3.IntegrityError as exc:  # rolled back; say so as bad input, not a crash
+            raise InputError(f"a pushed row breaks the schema: {exc}") from None
 
     def changes_since(self, since: int, limit: int) -> tuple[list[RowState], int]:
         return replica.changes_since(self.db, since, limit)
@@ -105,6 +108,11 @@ class SqliteHubStore:
         spec = BY_NAME.get(intent.table)
         if spec is None or intent.column not in spec.columns:
             return IntentResult(intent.intent_id, False, None, "unknown table or column")
+        decl = spec.columns[intent.column]
+        want = int if decl.startswith("INTEGER") else str  # as replica.validate_state has it
+        if intent.value is not None and type(intent.value) is not want:
+            reason = f"{intent.column}: {type(intent.value).__name__} where {decl} is due"
+            return IntentResult(intent.intent_id, False, None, reason)
         with immediate(self.db):
             row = self.db.execute(
                 f"SELECT {intent.column} FROM {intent.table} WHERE id = ?", [intent.row_id]
@@ -134,6 +142,12 @@ class TrustAdapter:
         if ok:
             self.trust.mark_seen(node_id)
         return ok
+
+    def still_valid(self, node_id: str, token: str) -> bool:
+        return self.trust.verify(node_id, token)
+
+    def claim_site(self, node_id: str, site_id: str) -> bool:
+        return self.trust.claim_site(node_id, site_id)
 
     def redeem(self, code: str, name: str) -> tuple[str, str]:
         credential = self.trust.redeem(code, name)
