@@ -91,12 +91,13 @@ class SqliteClients:
         out: dict[str, list[Row]] = {i: [] for i in counterparty_ids}
         for part in _chunks(counterparty_ids):
             # One indexed look-up per link column; a car linked twice to one client shows once.
-            sql = " UNION ".join(
+            sql = " UNION ALL ".join(
                 f"SELECT '{link}' AS link, {link} AS cp, cars.* FROM cars "
                 f"WHERE {link} IN ({_marks(len(part))})"
                 for link in _CAR_LINKS
             )
-            rows = _rows(self.db, sql + " ORDER BY year DESC, id", list(part) * len(_CAR_LINKS))
+            rows = _rows(self.db, sql, list(part) * len(_CAR_LINKS))
+            rows.sort(key=lambda r: (-(r["year"] or 0), r["id"]))
             for r in rows:
                 cars = out[r.pop("cp")]
                 link = r.pop("link")
