@@ -74,6 +74,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from lsnode.errors import InputError, LsnodeError
+from lsnode.sync.keys import fsync_dir, write_atomic
 
 __all__ = [
     "BackupError",
@@ -144,30 +145,7 @@ def _config_text(db_path: Path, replica_dir: Path, sync_interval: str | None) ->
 
 def _atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    write_atomic(path, text.encode("utf-8"), mode=0o644)
 
 
 def write_config(
@@ -584,7 +562,7 @@ def restore(
         if existing:
             _move_aside(target)
         os.replace(out, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     log.info("restored %s from %s", target, replica_dir)

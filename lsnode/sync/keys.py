@@ -105,10 +105,10 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
     try:
         dir_fd = os.open(directory, os.O_RDONLY)
     except OSError:  # e.g. Windows cannot open a directory; the rename is already done
@@ -144,7 +144,7 @@ def _salt(directory: Path) -> bytes:
                 os.fsync(out.fileno())
             # link() never replaces: if another process made a salt meanwhile, theirs wins.
             os.link(tmp, path)
-            _fsync_dir(directory)
+            fsync_dir(directory)
         except FileExistsError:
             pass
         finally:
