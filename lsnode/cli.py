@@ -77,7 +77,7 @@ def seed_demo(data: Path, clients: int, seed: int, today: date) -> dict[str, int
     from lsnode.crm.demo import generate_demo
     from lsnode.ids import seeded_uuid7
     from lsnode.store.changes import Writer
-    from lsnode.store.db import init_store
+    from lsnode.store.db import bulk_load, init_store
 
     if not 1 <= clients <= 1_000_000:
         raise InputError("--clients must be between 1 and 1000000")
@@ -94,7 +94,10 @@ def seed_demo(data: Path, clients: int, seed: int, today: date) -> dict[str, int
         writer = Writer(
             db, clock=lambda: stamp, new_id=lambda: make_id(int(fixed.timestamp() * 1000))
         )
-        with db.atomic():
+        # One big transaction whose random-keyed indexes outgrow the default page cache: give
+        # this one-off bulk load up to 1 GiB (pages are only used as the base grows).
+        db.execute("PRAGMA cache_size = -1048576")
+        with bulk_load(db):
             summary = generate_demo(writer, clients=clients, seed=seed, today=today)
         return dict(summary.counts)
     finally:

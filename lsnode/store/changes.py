@@ -252,21 +252,26 @@ class Writer:
         """Insert rows in one transaction — the bulk path for imports and demo data."""
         spec = _table(table)
         at = self.clock()
+        # Rows naming different columns go in separate statements, so an omitted column gets
+        # its DEFAULT rather than NULL; each shape is checked against the schema once.
+        shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         prepared: list[dict[str, Any]] = []
         for values in rows:
-            _check_columns(spec, values)
             row = dict(values)
-            row.setdefault("id", self.new_id())
-            row.setdefault("created_at", at)
+            if "id" not in row:
+                row["id"] = self.new_id()
+            if "created_at" not in row:
+                row["created_at"] = at
             row["updated_at"] = at
+            shape = tuple(row)
+            group = shapes.get(shape)
+            if group is None:
+                _check_columns(spec, values)
+                group = shapes[shape] = []
+            group.append(row)
             prepared.append(row)
         if not prepared:
             return []
-        # Rows naming different columns go in separate statements, so an omitted column gets
-        # its DEFAULT rather than NULL.
-        shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for row in prepared:
-            shapes.setdefault(tuple(row), []).append(row)
         ids = [str(row["id"]) for row in prepared]
         with immediate(self.db):
             for cols, group in shapes.items():

@@ -8,6 +8,8 @@ version, so a typo in ``--data`` never silently creates an empty base.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -136,6 +138,27 @@ def rebuild_search_index(db: Database) -> None:
     with db.atomic():
         db.execute("INSERT INTO counterparty_fts(counterparty_fts) VALUES ('rebuild')")
         db.execute("INSERT INTO car_fts(car_fts) VALUES ('rebuild')")
+
+
+@contextmanager
+def bulk_load(db: Database) -> Iterator[Database]:
+    """One transaction for a large load (demo data, an import): search indexes built once.
+
+    Updating FTS5 row by row makes a big load quadratic-ish (segment merges grow with the index);
+    so the index triggers are lifted for the load and the indexes rebuilt from the tables at the
+    end — in the same transaction, so a crash leaves neither the rows nor a stale index.
+    """
+    with db.atomic():
+        triggers = db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%_fts_%'"
+        ).fetchall()
+        for name, _ in triggers:
+            db.execute(f"DROP TRIGGER {name}")
+        yield db
+        db.execute("INSERT INTO counterparty_fts(counterparty_fts) VALUES ('rebuild')")
+        db.execute("INSERT INTO car_fts(car_fts) VALUES ('rebuild')")
+        for _, sql in triggers:
+            db.execute(sql)
 
 
 def vacuum_into(db: Database, target: Path) -> None:

@@ -26,10 +26,16 @@ class Table:
     @property
     def writable(self) -> frozenset[str]:
         """Columns a write may name: its own, ``id``, and ``number`` where the hub assigns one."""
-        cols = set(self.columns) | {"id"}
-        if self.numbered:
-            cols.add("number")
-        return frozenset(cols)
+        cached = _WRITABLE.get(self.name)
+        if cached is None:
+            cols = set(self.columns) | {"id"}
+            if self.numbered:
+                cols.add("number")
+            cached = _WRITABLE[self.name] = frozenset(cols)
+        return cached
+
+
+_WRITABLE: dict[str, frozenset[str]] = {}
 
 
 # Enumerations shared by the domain and the CHECK constraints.

@@ -100,3 +100,38 @@ def test_snapshot_keeps_search_working(tmp_path: Path) -> None:
         "WHERE counterparty_fts MATCH 'вас*'"
     ).fetchall()
     assert found == [("Васильев",)]
+
+
+def test_bulk_load_indexes_at_the_end_and_keeps_the_triggers(tmp_path: Path) -> None:
+    from lsnode.store.changes import Writer
+    from lsnode.store.db import bulk_load
+
+    db = init_store(tmp_path / "d")
+    w = Writer(db)
+
+    def person(name: str) -> dict[str, str]:
+        return {"kind": "person", "full_name": name, "short_name": name,
+                "name_key": name.lower(), "registered_at": "2026-01-01"}  # fmt: skip
+
+    def found(q: str) -> int:
+        return int(
+            db.execute(
+                "SELECT count(*) FROM counterparty_fts WHERE counterparty_fts MATCH ?", [q]
+            ).fetchone()[0]
+        )
+
+    with bulk_load(db):
+        w.insert_many("counterparties", [person(f"Иванов {i}") for i in range(50)])
+        w.insert("cars", {"plate": "Н433АР12", "plate_key": "H433AP12"})
+    assert found("иванов*") == 50
+    assert db.execute("SELECT count(*) FROM car_fts WHERE car_fts MATCH '433'").fetchone() == (1,)
+    w.insert("counterparties", person("Петров"))  # the triggers are back
+    assert found("петров*") == 1
+
+    with pytest.raises(RuntimeError), bulk_load(db):
+        w.insert("counterparties", person("Сидоров"))
+        raise RuntimeError("power cut")
+    assert found("сидоров*") == 0
+    assert db.execute("SELECT count(*) FROM counterparties").fetchone() == (51,)
+    w.insert("counterparties", person("Сидоров"))
+    assert found("сидоров*") == 1
