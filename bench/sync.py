@@ -264,11 +264,13 @@ def _hub_apply(tmp: Path, rows: int, table: str) -> dict[str, Any]:
         site = site_id(node)
         batches = []
         after = 0
-        while True:
+        t0 = time.perf_counter()
+        while True:  # what the node's agent reads to push
             batch, after = pending(node, after, PUSH_BATCH)
             if not batch:
                 break
             batches.append(batch)
+        read_s = time.perf_counter() - t0
     finally:
         node.close()
     ops = sum(len(b) for b in batches)
@@ -310,6 +312,7 @@ def _hub_apply(tmp: Path, rows: int, table: str) -> dict[str, Any]:
     share = 100 * ops_s / raw_ops_s
     return {
         "ops": ops,
+        "node_pending_read_ops_per_s": round(ops / read_s),
         "apply_s": round(apply_s, 3),
         "ops_per_s": round(ops_s),
         "raw_lww_s": round(raw_s, 3),

@@ -26,12 +26,13 @@ from lsnode.faults import crash_point
 from lsnode.store.changes import meta_set
 from lsnode.store.db import DB_NAME, init_store
 from lsnode.store.migrations import SCHEMA_VERSION
-from lsnode.store.replica import make_snapshot, purge_tombstones
+from lsnode.store.replica import checksums_snapshot, make_snapshot, purge_tombstones
 from lsnode.sync.keys import HubCertificate, ensure_hub_certificate, server_ssl_context
 from lsnode.sync.messages import (
     MAX_FRAME_BYTES,
     MAX_REASON,
     Ack,
+    CheckpointResult,
     Error,
     ProtocolError,
     SnapshotStart,
@@ -43,6 +44,7 @@ from lsnode.sync.protocol import (
     SNAPSHOT_THRESHOLD,
     Accepted,
     Authenticated,
+    ChecksumDue,
     HubSession,
     ProtocolState,
     SnapshotWanted,
@@ -107,6 +109,7 @@ class Hub:
         self._tasks: list[asyncio.Task[Any]] = []
         self._advertiser: Any = None
         self._backup: Any = None
+        self._sums: tuple[int, dict[str, str]] | None = None
 
     @property
     def address(self) -> str:
@@ -197,6 +200,8 @@ class Hub:
                         await self.fan_out()
                     elif isinstance(event, SnapshotWanted):
                         await self._send_snapshot(peer)
+                    elif isinstance(event, ChecksumDue) and event.sums is not None:
+                        await self._verify_checkpoint(peer, event.cursor, event.sums)
                 if peer.session.state is ProtocolState.CLOSED:
                     reason = next((m.code for m in out if isinstance(m, Error)), "bye")
                     await ws.close(1008 if reason != "bye" else 1000, reason)
@@ -224,6 +229,20 @@ class Hub:
         finally:
             path.unlink(missing_ok=True)
         for msg in peer.session.live():
+            await peer.ws.send(encode(msg))
+
+    async def _verify_checkpoint(self, peer: Peer, cursor: int, theirs: dict[str, str]) -> None:
+        """Compare a node's checksums with ours at the same hub_seq (cached per hub_seq)."""
+        if self._sums is None or self._sums[0] != cursor:
+            seq, _, sums = await asyncio.to_thread(
+                checksums_snapshot, self.data_dir / DB_NAME, "hub_seq"
+            )
+            self._sums = (seq, sums)
+        seq, ours = self._sums
+        verdict = peer.session.checkpoint_verdict(cursor, theirs, ours if seq == cursor else {})
+        for msg in verdict:
+            if isinstance(msg, CheckpointResult) and msg.status == "mismatch":
+                log.warning("node %s differs in %s: repairing", peer.node_id, msg.tables)
             await peer.ws.send(encode(msg))
 
     async def fan_out(self) -> None:

@@ -219,8 +219,9 @@ def _table(name: str) -> Table:
         raise InputError(f"unknown table {name!r}") from None
 
 
-def _check_columns(table: Table, values: Values) -> None:
-    unknown = set(values) - table.writable
+def _check_columns(table: Table, values: Values, inserting: bool = False) -> None:
+    # An insert may carry its own created_at (an import of history, demo data); it never changes.
+    unknown = set(values) - table.writable - ({"created_at"} if inserting else set())
     if unknown:
         raise InputError(f"unknown column(s) of {table.name}: {', '.join(sorted(unknown))}")
 
@@ -266,7 +267,7 @@ class Writer:
             shape = tuple(row)
             group = shapes.get(shape)
             if group is None:
-                _check_columns(spec, values)
+                _check_columns(spec, values, inserting=True)
                 group = shapes[shape] = []
             group.append(row)
             prepared.append(row)

@@ -455,3 +455,25 @@ def purge_tombstones(db: Database, older_than_ms: int) -> int:
         meta_set(db, "purge_seq", max(meta_int(db, "purge_seq"), int(top[1] or 0)))
         meta_set(db, "purge_horizon_ms", max(meta_int(db, "purge_horizon_ms"), older_than_ms))
     return int(top[0])
+
+
+def checksums_snapshot(db_file: Path, key: str) -> tuple[int, int, dict[str, str]]:
+    """``(counter, pending, checksums)`` read in one transaction on a connection of its own.
+
+    ``key`` is ``cursor`` on a node and ``hub_seq`` on the hub: the checksums belong to exactly
+    that point. Safe to run in a thread beside the connection the sync loop uses.
+    """
+    from lsnode.store.db import _database
+
+    db = _database(db_file)
+    try:
+        db.execute("BEGIN")
+        try:
+            counter = meta_int(db, key)
+            waiting = pending_count(db) if key == "cursor" else 0
+            sums = checksums(db)
+        finally:
+            db.execute("COMMIT")
+    finally:
+        db.close()
+    return counter, waiting, sums

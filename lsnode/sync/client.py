@@ -26,7 +26,7 @@ from lsnode.errors import LsnodeError
 from lsnode.faults import crash_point
 from lsnode.store.db import db_path, open_store
 from lsnode.store.migrations import SCHEMA_VERSION
-from lsnode.store.replica import install_snapshot
+from lsnode.store.replica import checksums_snapshot, install_snapshot
 from lsnode.sync.keys import TrustError, check_pin, client_ssl_context, peer_fingerprint
 from lsnode.sync.messages import (
     MAX_FRAME_BYTES,
@@ -42,12 +42,14 @@ from lsnode.sync.pairing import NodeIdentity
 from lsnode.sync.protocol import (
     Applied,
     CaughtUp,
+    ChecksumDue,
     Connected,
     Credentials,
     NodeSession,
     ProtocolState,
     Pushed,
     Refused,
+    Repaired,
     SnapshotIncoming,
 )
 from lsnode.sync.stores import SqliteNodeStore
@@ -169,6 +171,8 @@ class NodeAgent:
         self._stop = False
         self.caught_up = asyncio.Event()
         self.attempts = 0
+        self.repairs = 0
+        self._installing = False
 
     def notify_local_change(self) -> None:
         self._wake.set()
@@ -268,6 +272,18 @@ class NodeAgent:
                                 return self.status
                     elif isinstance(event, (Applied, Pushed)):
                         self._set(pending=self.store.pending_count())
+                    elif isinstance(event, ChecksumDue):
+                        cursor, waiting, sums = await asyncio.to_thread(
+                            checksums_snapshot, db_path(self.data_dir), "cursor"
+                        )
+                        if waiting == 0 and cursor == event.cursor:
+                            for msg in session.checkpoint(cursor, sums):
+                                await ws.send(encode(msg))
+                    elif isinstance(event, Repaired):
+                        log.warning(
+                            "this copy differed from the hub in %s: repairing", event.tables
+                        )
+                        self.repairs += 1
                     elif isinstance(event, SnapshotIncoming):
                         await self._install_snapshot(ws, event.start)
                         session.store = self.store
@@ -301,6 +317,7 @@ class NodeAgent:
             path.unlink(missing_ok=True)
             raise SyncError("the snapshot arrived damaged (checksum mismatch)")
         site = self.store.site_id()
+        self._installing = True
         self.db.close()
         try:
             await asyncio.to_thread(
@@ -315,6 +332,7 @@ class NodeAgent:
         finally:
             self.db = open_store(self.data_dir)
             self.store = SqliteNodeStore(self.db, on_applied=self.store.on_applied)
+            self._installing = False
         log.info("installed a snapshot of %d bytes at hub_seq %d", start.size, start.hub_seq)
 
     async def _watch_local_changes(self, ws: ClientConnection, session: NodeSession) -> None:
@@ -323,6 +341,8 @@ class NodeAgent:
         while True:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), CHANGE_POLL_S)
+            if self._installing:  # the store is being swapped for a snapshot
+                continue
             woken = self._wake.is_set()
             self._wake.clear()
             now = self.db.execute("PRAGMA data_version").fetchone()[0]

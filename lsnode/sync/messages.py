@@ -158,6 +158,24 @@ class IntentResult(Message):
 
 
 @dataclass(frozen=True, slots=True)
+class Checkpoint(Message):
+    """Node → hub, when caught up: my per-table checksums at ``cursor``; are they yours?"""
+
+    type: ClassVar[str] = "checkpoint"
+    cursor: int
+    sums: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointResult(Message):
+    """Hub → node: ``ok``, ``moved`` (the hub changed since; try later) or ``mismatch``."""
+
+    type: ClassVar[str] = "checkpoint_result"
+    status: str
+    tables: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Ping(Message):
     type: ClassVar[str] = "ping"
     nonce: int = 0
@@ -183,7 +201,7 @@ MESSAGES: Final[dict[str, type[Message]]] = {
     m.type: m
     for m in (
         Hello, Pair, Paired, Welcome, SnapshotRequest, SnapshotStart, Push, Ack, Pull, Changes,
-        Intent, IntentResult, Ping, Pong, Error,
+        Intent, IntentResult, Checkpoint, CheckpointResult, Ping, Pong, Error,
     )
 }  # fmt: skip
 
@@ -208,6 +226,8 @@ def encode(msg: Message) -> str:
             value = [[seq, state_to_json(s)] for seq, s in value]
         elif f.name == "states":
             value = [state_to_json(s) for s in value]
+        elif isinstance(value, tuple):
+            value = list(value)
         body[f.name] = value
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
@@ -371,6 +391,22 @@ def _build(cls: type[Message], a: dict[str, Any]) -> Message:
         return IntentResult(_str("intent_id", a["intent_id"]), ok,
                             _value("current", a.get("current")),
                             _str("reason", a.get("reason", ""), 500, empty=True))  # fmt: skip
+    if cls is Checkpoint:
+        sums = a["sums"]
+        if not isinstance(sums, dict) or len(sums) > 200:
+            raise _fail("bad_field", "sums must be an object of at most 200 tables")
+        for table, digest in sums.items():
+            _str("table", table)
+            _str("checksum", digest, 100)
+        return Checkpoint(_int("cursor", a["cursor"]), dict(sums))
+    if cls is CheckpointResult:
+        status = a["status"]
+        if status not in ("ok", "moved", "mismatch"):
+            raise _fail("bad_field", "status must be ok, moved or mismatch")
+        tables = a.get("tables", [])
+        if not isinstance(tables, list) or len(tables) > 200:
+            raise _fail("bad_field", "tables must be a list")
+        return CheckpointResult(status, tuple(_str("table", t) for t in tables))
     if cls in (Ping, Pong):
         return cls(_int("nonce", a.get("nonce", 0)))
     if cls is Error:

@@ -30,6 +30,8 @@ from lsnode.sync.messages import (
     MAX_REASON,
     Ack,
     Changes,
+    Checkpoint,
+    CheckpointResult,
     Error,
     Hello,
     Intent,
@@ -116,6 +118,22 @@ class SnapshotIncoming:
 
 
 @dataclass(frozen=True, slots=True)
+class ChecksumDue:
+    """Node: compute ``checksums`` at this cursor (off the loop) and call ``checkpoint``;
+    hub: compute yours and call ``checkpoint_verdict``."""
+
+    cursor: int
+    sums: dict[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Repaired:
+    """Node: the hub found our copy different in these tables; a snapshot replaces it."""
+
+    tables: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class SnapshotWanted:
     """Hub: make a snapshot, send ``SnapshotStart`` and the bytes, then ``snapshot_sent``."""
 
@@ -131,6 +149,8 @@ Event = (
     | IntentDecided
     | SnapshotIncoming
     | SnapshotWanted
+    | ChecksumDue
+    | Repaired
 )
 Output = tuple[list[Message], list[Event]]
 
@@ -210,6 +230,7 @@ class NodeSession:
         self._push_in_flight = False
         self._pull_in_flight = False
         self._snapshot_due = False
+        self._checked = False  # one checkpoint per connection, once caught up
 
     def start(self) -> list[Message]:
         self.state = ProtocolState.HELLO_SENT
@@ -263,6 +284,16 @@ class NodeSession:
             return self._changes(msg)
         if isinstance(msg, IntentResult):
             return [], [IntentDecided(msg)]
+        if isinstance(msg, CheckpointResult):
+            if msg.status != "mismatch":
+                return [], []
+            # Repair: push what is ours, then take the hub's copy (our unpushed writes are kept).
+            self._snapshot_due = True
+            self._pull_in_flight = True
+            out = self._next_push() if not self._push_in_flight else []
+            return out or ([] if self._push_in_flight else [SnapshotRequest()]), [
+                Repaired(msg.tables)
+            ]
         return self._violation(f"unexpected {msg.type}")
 
     def _welcome(self, msg: Welcome) -> Output:
@@ -320,7 +351,18 @@ class NodeSession:
     def _caught_up(self) -> list[Event]:
         if self._push_in_flight or self._pull_in_flight:
             return []
-        return [CaughtUp(self.store.pending_count(), self.store.cursor())]
+        pending, cursor = self.store.pending_count(), self.store.cursor()
+        events: list[Event] = [CaughtUp(pending, cursor)]
+        if pending == 0 and not self._checked:
+            self._checked = True
+            events.append(ChecksumDue(cursor))
+        return events
+
+    def checkpoint(self, cursor: int, sums: dict[str, str]) -> list[Message]:
+        """Our checksums at ``cursor`` are ready: ask the hub whether it holds the same."""
+        if self.state is not ProtocolState.READY:
+            return []
+        return [Checkpoint(cursor, sums)]
 
     def _violation(self, reason: str) -> Output:
         self.state = ProtocolState.CLOSED
@@ -378,6 +420,10 @@ class HubSession:
         if isinstance(msg, SnapshotRequest):
             self._pulling = True  # no live changes until the snapshot is out
             return [], [SnapshotWanted()]
+        if isinstance(msg, Checkpoint):
+            if msg.cursor != self.store.hub_seq():
+                return [CheckpointResult("moved")], []
+            return [], [ChecksumDue(msg.cursor, msg.sums)]
         if isinstance(msg, Intent):
             assert self.node_id is not None
             before = self.store.hub_seq()
@@ -398,6 +444,15 @@ class HubSession:
         if more:
             self._pulling = True
         return [Changes(since, upto, tuple(states), more)]
+
+    def checkpoint_verdict(
+        self, cursor: int, theirs: dict[str, str], ours: dict[str, str]
+    ) -> list[Message]:
+        """Compare a node's checksums with ours at ``cursor`` (computed off the loop)."""
+        if cursor != self.store.hub_seq():
+            return [CheckpointResult("moved")]
+        bad = tuple(sorted(t for t in ours.keys() | theirs.keys() if ours.get(t) != theirs.get(t)))
+        return [CheckpointResult("mismatch", bad)] if bad else [CheckpointResult("ok")]
 
     def snapshot_sent(self, hub_seq: int) -> None:
         """The snapshot up to ``hub_seq`` went out: live changes continue from there."""
