@@ -510,6 +510,7 @@ class _HubProcess:
             stdout=self._out,
             stderr=self._err,
             stdin=subprocess.DEVNULL,
+            cwd=data.parent,  # not the caller's cwd: a bench.py or lsnode/ there would shadow ours
         )
         self.info: dict[str, Any] = {}
 
@@ -585,6 +586,7 @@ class _Bystanders:
                 "bystanders",
                 *map(str, self.dirs),
                 stdin=asyncio.subprocess.DEVNULL,
+                cwd=self.log.parent,  # as for the hub: -m resolves against the cwd first
                 stdout=asyncio.subprocess.PIPE,
                 stderr=err,
             )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -118,22 +118,34 @@ def pending_count(db: Database) -> int:
 # -- merging remote states ----------------------------------------------------------------------
 
 
+def _column_types(table: str) -> dict[str, type]:
+    spec = BY_NAME[table]
+    return {
+        c: int if c == "number" or spec.columns.get(c, "TEXT").startswith("INTEGER") else str
+        for c in _COLUMNS[table]
+    }
+
+
+_TYPES = {t.name: _column_types(t.name) for t in TABLES}
+
+
 def validate_state(state: RowState) -> None:
     """Refuse a state that names an unknown table or column or holds a value of the wrong type."""
-    spec = BY_NAME.get(state.table)
-    if spec is None:
+    types = _TYPES.get(state.table)
+    if types is None:
         raise InputError(f"unknown table {state.table!r}")
-    cols = _COLUMNS[state.table]
-    unknown = (set(state.values) | set(state.overrides)) - set(cols)
-    if unknown:
-        raise InputError(f"unknown column(s) of {state.table}: {', '.join(sorted(unknown))}")
     if state.alive and not state.values:
         raise InputError(f"{state.table}/{state.row_id}: a live row without values")
     for col, value in state.values.items():
-        decl = "INTEGER" if col == "number" else spec.columns.get(col, "TEXT")
-        want: tuple[type, ...] = (int,) if decl.startswith("INTEGER") else (str,)
-        if value is not None and (type(value) not in want):
-            raise InputError(f"{state.table}.{col}: {type(value).__name__} where {decl} is due")
+        want = types.get(col)
+        if want is None:
+            raise InputError(f"unknown column of {state.table}: {col}")
+        if value is not None and type(value) is not want:
+            kind = "INTEGER" if want is int else "TEXT"
+            raise InputError(f"{state.table}.{col}: {type(value).__name__} where {kind} is due")
+    for col in state.overrides:
+        if col not in types:
+            raise InputError(f"unknown column of {state.table}: {col}")
 
 
 def apply_states(
@@ -150,7 +162,8 @@ def apply_states(
     _observe(db, states)
     local = read_states(db, [(s.table, s.row_id) for s in states])
     is_hub = role(db) == ROLE_HUB
-    changed: list[RowState] = []
+    final: dict[tuple[str, str], RowState] = {}
+    before: dict[tuple[str, str], RowState | None] = {}
     for state in states:
         key = (state.table, state.row_id)
         current = local.get(key)
@@ -159,15 +172,12 @@ def apply_states(
         merged = merge(current, state)
         if merged is None:
             continue
-        local[key] = merged
-        _write_state(db, merged, current)
-        changed.append(merged)
+        before.setdefault(key, current)
+        local[key] = final[key] = merged
+    changed = list(final.values())
+    first = next_seq(db, "hub_seq", len(changed)) if is_hub and changed else None
+    _write_states(db, changed, before, first)
     if is_hub and changed:
-        first = next_seq(db, "hub_seq", len(changed))
-        db.conn.executemany(
-            "UPDATE _rowmeta SET hub_seq = ? WHERE tbl = ? AND row_id = ?",
-            [(first + i, s.table, s.row_id) for i, s in enumerate(changed)],
-        )
         _number_new_rows(db, changed)
     return changed
 
@@ -188,41 +198,68 @@ def _made_before(row_id: str, horizon_ms: int) -> bool:
         return False
 
 
-def _write_state(db: Database, state: RowState, before: RowState | None) -> None:
-    tbl = state.table
-    if state.alive:
-        cols = [c for c in _COLUMNS[tbl] if c in state.values]
+def _write_states(
+    db: Database,
+    states: Sequence[RowState],
+    before: dict[tuple[str, str], RowState | None],
+    hub_first: int | None,
+) -> None:
+    """Write merged states: one statement per table and column set, not one per row.
+
+    On the hub, ``hub_first`` numbers the changes in order (the feed nodes pull)."""
+    upserts: dict[tuple[str, tuple[str, ...]], list[list[Any]]] = {}
+    deletes: dict[str, list[tuple[str]]] = {}
+    for state in states:
+        tbl = state.table
+        if not state.alive:
+            deletes.setdefault(tbl, []).append((state.row_id,))
+            continue
+        cols = tuple(c for c in _COLUMNS[tbl] if c in state.values)
+        old = before.get((tbl, state.row_id))
+        if old is not None and old.alive and old.cl == state.cl:
+            # An edit of a row we hold: set only what changed (the search triggers fire on it).
+            edited = [c for c in cols if state.values[c] != old.values.get(c)]
+            if edited:
+                sets = ", ".join(f"{c} = ?" for c in edited)
+                db.execute(
+                    f"UPDATE {tbl} SET {sets} WHERE id = ?",
+                    [*(state.values[c] for c in edited), state.row_id],
+                )
+            continue
+        upserts.setdefault((tbl, cols), []).append([state.row_id, *(state.values[c] for c in cols)])
+    for (tbl, cols), rows in upserts.items():
         names = ", ".join(["id", *cols])
         marks = ", ".join("?" * (len(cols) + 1))
         updates = ", ".join(f"{c} = excluded.{c}" for c in cols)
-        if before is not None and before.alive and before.cl == state.cl:
-            changed = [c for c in cols if state.values[c] != before.values.get(c)]
-            if changed:
-                sets = ", ".join(f"{c} = ?" for c in changed)
-                db.execute(
-                    f"UPDATE {tbl} SET {sets} WHERE id = ?",
-                    [*(state.values[c] for c in changed), state.row_id],
-                )
-        else:
-            db.execute(
-                f"INSERT INTO {tbl} ({names}) VALUES ({marks}) ON CONFLICT (id) DO UPDATE SET "
-                f"{updates}",
-                [state.row_id, *(state.values[c] for c in cols)],
-            )
-    else:
-        db.execute(f"DELETE FROM {tbl} WHERE id = ?", [state.row_id])
-    db.execute(
-        "INSERT INTO _rowmeta (tbl, row_id, cl, base, overrides) VALUES (?, ?, ?, ?, ?) "
+        db.conn.executemany(
+            f"INSERT INTO {tbl} ({names}) VALUES ({marks}) "
+            f"ON CONFLICT (id) DO UPDATE SET {updates}",
+            rows,
+        )
+    for tbl, ids in deletes.items():
+        db.conn.executemany(f"DELETE FROM {tbl} WHERE id = ?", ids)
+    first = hub_first or 0
+    db.conn.executemany(
+        "INSERT INTO _rowmeta (tbl, row_id, cl, base, overrides, hub_seq) "
+        "VALUES (?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (tbl, row_id) DO UPDATE SET cl = excluded.cl, base = excluded.base, "
-        "overrides = excluded.overrides",
+        "overrides = excluded.overrides, hub_seq = coalesce(excluded.hub_seq, hub_seq)",
         [
-            tbl,
-            state.row_id,
-            state.cl,
-            state.base,
-            json.dumps(dict(state.overrides), sort_keys=True),
+            (
+                s.table,
+                s.row_id,
+                s.cl,
+                s.base,
+                _overrides_json(s.overrides),
+                None if hub_first is None else first + i,
+            )
+            for i, s in enumerate(states)
         ],
     )
+
+
+def _overrides_json(overrides: Mapping[str, str]) -> str:
+    return json.dumps(dict(overrides), sort_keys=True) if overrides else "{}"
 
 
 def _number_new_rows(db: Database, changed: Sequence[RowState]) -> None:

@@ -102,7 +102,7 @@ def test_a_copy_that_drifted_is_found_by_its_checksums_and_repaired(tmp_path: Pa
             while (
                 agent.repairs == 0 or agent._installing or checksums(agent.db) != checksums(hub.db)
             ):
-                assert time.monotonic() < deadline, "the drift was never repaired"
+                assert time.monotonic() < deadline, f"never repaired: {agent.status}"
                 await asyncio.sleep(0.1)
             names = {r[0] for r in agent.db.execute("SELECT name FROM regions")}
             assert {"р7", "р8", "своё, ещё не отправлено"} <= names
