@@ -28,10 +28,12 @@ from lsnode.store.db import DB_NAME, init_store
 from lsnode.store.migrations import SCHEMA_VERSION
 from lsnode.store.replica import checksums_snapshot, make_snapshot, purge_tombstones
 from lsnode.sync.keys import HubCertificate, ensure_hub_certificate, server_ssl_context
+from lsnode.sync.merge import RowState
 from lsnode.sync.messages import (
     MAX_FRAME_BYTES,
     MAX_REASON,
     Ack,
+    Changes,
     CheckpointResult,
     Error,
     ProtocolError,
@@ -246,11 +248,28 @@ class Hub:
             await peer.ws.send(encode(msg))
 
     async def fan_out(self) -> None:
-        """Send new changes to every connected node that is caught up (live propagation)."""
+        """Send new changes to every connected node that is caught up (live propagation).
+
+        Nodes at the same cursor get the same frame, read and encoded once, not once per node.
+        """
+        reads: dict[tuple[int, int], tuple[list[RowState], int]] = {}
+        frames: dict[tuple[int, int, bool], str] = {}
+
+        def feed(since: int, limit: int) -> tuple[list[RowState], int]:
+            if (since, limit) not in reads:
+                reads[(since, limit)] = self.store.changes_since(since, limit)
+            return reads[(since, limit)]
+
         for peer in list(self.peers):
-            for msg in peer.session.live():
+            for msg in peer.session.live(feed):
+                key = (msg.since, msg.upto, msg.more) if isinstance(msg, Changes) else None
+                frame = frames.get(key) if key else None
+                if frame is None:
+                    frame = encode(msg)
+                    if key:
+                        frames[key] = frame
                 with contextlib.suppress(ConnectionClosed):
-                    await peer.ws.send(encode(msg))
+                    await peer.ws.send(frame)
 
     async def _watch_local_writes(self) -> None:
         """Writes to the master store by other processes (a CLI on the hub PC) go out live too."""

@@ -126,10 +126,12 @@ def _load_meta(db: Database, table: str, row_id: str) -> tuple[int, dict[str, st
     return None if row is None else (int(row[0]), json.loads(row[1]))
 
 
-def _seqs(db: Database, count: int) -> tuple[int, int | None]:
-    local = next_seq(db, "local_seq", count)
-    hub = next_seq(db, "hub_seq", count) if role(db) == ROLE_HUB else None
-    return local, hub
+def _seqs(db: Database, count: int) -> tuple[int | None, int | None]:
+    """``(local_seq, hub_seq)`` of the next ``count`` changes: a node numbers what it will push,
+    the hub (which pushes nothing) what nodes will pull."""
+    if role(db) == ROLE_HUB:
+        return None, next_seq(db, "hub_seq", count)
+    return next_seq(db, "local_seq", count), None
 
 
 def assign_numbers(db: Database, table: str, row_ids: Iterable[str]) -> dict[str, int]:
@@ -170,7 +172,13 @@ def capture_inserts(
         "cl = _rowmeta.cl + 1, base = excluded.base, overrides = '{}', "
         "local_seq = excluded.local_seq, hub_seq = excluded.hub_seq",
         [
-            (table, row_id, version, local + i, None if hub is None else hub + i)
+            (
+                table,
+                row_id,
+                version,
+                None if local is None else local + i,
+                None if hub is None else hub + i,
+            )
             for i, row_id in enumerate(row_ids)
         ],
     )

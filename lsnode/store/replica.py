@@ -67,7 +67,11 @@ def read_states(db: Database, keys: Sequence[tuple[str, str]]) -> dict[tuple[str
                 f"WHERE tbl = ? AND row_id IN ({marks})",
                 [tbl, *part],
             ):
-                metas[(tbl, row_id)] = (cl, base, json.loads(overrides))
+                metas[(tbl, row_id)] = (
+                    cl,
+                    base,
+                    {} if overrides == "{}" else json.loads(overrides),
+                )
     values = _read_rows(db, [k for k, m in metas.items() if m[0] % 2 == 1])
     out: dict[tuple[str, str], RowState] = {}
     for key, (cl, base, overrides) in metas.items():
@@ -311,6 +315,8 @@ def promote_to_hub(db: Database) -> None:
             "UPDATE _rowmeta SET hub_seq = ? WHERE tbl = ? AND row_id = ?",
             [(first + i, t, r) for i, (t, r) in enumerate(keys)],
         )
+        # The hub pushes nothing: its rows carry no local_seq, so a snapshot of it has none.
+        db.execute("UPDATE _rowmeta SET local_seq = NULL WHERE local_seq IS NOT NULL")
         for table in TABLES:
             if table.numbered:
                 ids = [

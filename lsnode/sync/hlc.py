@@ -10,6 +10,7 @@ must not pin every replica's future writes behind it.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -27,8 +28,11 @@ class ClockDriftError(ValueError):
     """A version too far ahead of this clock: the sender's clock is wrong."""
 
 
+_VERSION_RE: Final = re.compile(f"[0-9a-f]{{{VERSION_LEN}}}")
+
+
 def is_version(value: object) -> bool:
-    return isinstance(value, str) and len(value) == VERSION_LEN and set(value) <= _HEX
+    return isinstance(value, str) and _VERSION_RE.fullmatch(value) is not None
 
 
 def is_site(value: object) -> bool:

@@ -261,8 +261,14 @@ def _value(name: str, value: Any) -> Any:
     return value
 
 
+_STATE_KEYS = frozenset({"t", "id", "cl", "b", "o", "v"})
+_SCALAR_TYPES = frozenset(_SCALAR)
+
+
 def state_from_json(raw: Any) -> RowState:
-    if not isinstance(raw, dict) or not set(raw) <= {"t", "id", "cl", "b", "o", "v"}:
+    """One row state; ``_str``/``_value``'s checks inlined for the common case (a pull carries
+    thousands of states of a dozen values each), the helpers raise the errors."""
+    if type(raw) is not dict or not raw.keys() <= _STATE_KEYS:
         raise _fail("bad_state", "a row state must be an object with t, id, cl, b[, o, v]")
     table = _str("t", raw.get("t"))
     row_id = _str("id", raw.get("id"))
@@ -272,15 +278,22 @@ def state_from_json(raw: Any) -> RowState:
         raise _fail("bad_version", f"{table}/{row_id}: malformed version")
     overrides = raw.get("o", {})
     values = raw.get("v", {})
-    if not isinstance(overrides, dict) or not isinstance(values, dict):
+    if type(overrides) is not dict or type(values) is not dict:
         raise _fail("bad_state", "o and v must be objects")
     for col, ver in overrides.items():
-        _str("column", col)
+        if not (type(col) is str and 0 < len(col) <= MAX_ID):
+            _str("column", col)
         if not is_version(ver):
             raise _fail("bad_version", f"{table}/{row_id}.{col}: malformed version")
     for col, val in values.items():
-        _str("column", col)
-        _value(col, val)
+        kind = type(val)
+        if (
+            kind not in _SCALAR_TYPES
+            or (kind is str and len(val) > MAX_TEXT)
+            or not (type(col) is str and 0 < len(col) <= MAX_ID)
+        ):
+            _str("column", col)
+            _value(col, val)
     if cl % 2 == 0 and values:
         raise _fail("bad_state", f"{table}/{row_id}: a deleted row carries no values")
     if cl % 2 == 1 and not values:

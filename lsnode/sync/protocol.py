@@ -153,6 +153,7 @@ Event = (
     | Repaired
 )
 Output = tuple[list[Message], list[Event]]
+Feed = Callable[[int, int], tuple[list[RowState], int]]
 
 
 class ProtocolState(Enum):
@@ -432,11 +433,14 @@ class HubSession:
             return [result], [Accepted(after)] if after > before else []
         return self._refuse("protocol", f"unexpected {msg.type}")
 
-    def live(self) -> list[Message]:
-        """New changes exist on the hub: send them if this node is caught up and not pulling."""
+    def live(self, feed: Feed | None = None) -> list[Message]:
+        """New changes exist on the hub: send them if this node is caught up and not pulling.
+
+        ``feed`` stands in for ``store.changes_since``: the hub shares one read among the nodes
+        at the same cursor."""
         if self.state is not ProtocolState.READY or self._pulling:
             return []
-        states, upto = self.store.changes_since(self.sent_upto, PULL_BATCH)
+        states, upto = (feed or self.store.changes_since)(self.sent_upto, PULL_BATCH)
         if not states:
             return []
         since, self.sent_upto = self.sent_upto, upto
