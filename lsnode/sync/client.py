@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import logging
 import random
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -30,6 +31,8 @@ from lsnode.store.replica import checksums_snapshot, install_snapshot
 from lsnode.sync.keys import TrustError, check_pin, client_ssl_context, peer_fingerprint
 from lsnode.sync.messages import (
     MAX_FRAME_BYTES,
+    Intent,
+    IntentResult,
     Pair,
     Paired,
     ProtocolError,
@@ -45,6 +48,7 @@ from lsnode.sync.protocol import (
     ChecksumDue,
     Connected,
     Credentials,
+    IntentDecided,
     NodeSession,
     ProtocolState,
     Pushed,
@@ -172,7 +176,33 @@ class NodeAgent:
         self.caught_up = asyncio.Event()
         self.attempts = 0
         self.repairs = 0
+        self._intents: dict[str, asyncio.Future[IntentResult]] = {}
         self._installing = False
+
+    async def intent(
+        self,
+        table: str,
+        row_id: str,
+        column: str,
+        value: object,
+        expect: object = None,
+        timeout: float = 10.0,
+    ) -> IntentResult:
+        """A contested action («Взять себе», assigning from the queue): the hub sets ``column``
+        to ``value`` only if it still holds ``expect``; the result names the winner.
+
+        Needs the hub: offline, a ``SyncError`` says so and nothing is changed."""
+        ws, session = self._ws, self._session
+        if ws is None or session is None or session.state is not ProtocolState.READY:
+            raise SyncError("the hub is not reachable: this action needs it, try again")
+        intent_id = secrets.token_hex(8)
+        waiter: asyncio.Future[IntentResult] = asyncio.get_running_loop().create_future()
+        self._intents[intent_id] = waiter
+        try:
+            await ws.send(encode(Intent(intent_id, table, row_id, column, value, expect)))
+            return await asyncio.wait_for(waiter, timeout)
+        finally:
+            self._intents.pop(intent_id, None)
 
     def notify_local_change(self) -> None:
         self._wake.set()
@@ -279,6 +309,10 @@ class NodeAgent:
                         if waiting == 0 and cursor == event.cursor:
                             for msg in session.checkpoint(cursor, sums):
                                 await ws.send(encode(msg))
+                    elif isinstance(event, IntentDecided):
+                        waiter = self._intents.get(event.result.intent_id)
+                        if waiter is not None and not waiter.done():
+                            waiter.set_result(event.result)
                     elif isinstance(event, Repaired):
                         log.warning(
                             "this copy differed from the hub in %s: repairing", event.tables

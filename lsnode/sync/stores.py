@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from sqlite_utils import Database
 
@@ -65,6 +66,14 @@ class SqliteNodeStore:
         return replica.pending_count(self.db)
 
 
+def _without_number(state: RowState) -> RowState:
+    if "number" not in state.values and "number" not in state.overrides:
+        return state
+    values = {k: v for k, v in state.values.items() if k != "number"}
+    overrides = {k: v for k, v in state.overrides.items() if k != "number"}
+    return replace(state, values=values, overrides=overrides)
+
+
 class SqliteHubStore:
     """``HubStore``: the hub's master store."""
 
@@ -92,8 +101,10 @@ class SqliteHubStore:
 
     def accept_push(self, site: str, batch: Sequence[tuple[int, RowState]]) -> int:
         horizon = meta_int(self.db, "purge_horizon_ms")
+        # Human numbers are the hub's alone: what a node says of them carries no weight.
+        own = [(seq, _without_number(state)) for seq, state in batch]
         try:
-            return replica.accept_push(self.db, site, batch, purge_horizon_ms=horizon)
+            return replica.accept_push(self.db, site, own, purge_horizon_ms=horizon)
         except sqlite3.IntegrityError as exc:  # rolled back; say so as bad input, not a crash
             raise InputError(f"a pushed row breaks the schema: {exc}") from None
 
