@@ -88,8 +88,8 @@ def _readings(
     out: list[tuple[Match, Callable[[], list[str]]]] = []
     digits = "".join(c for c in text if c.isdigit())
     if set(text) <= _PHONE_CHARS and len(digits) >= MIN_PHONE_DIGITS:
-        phone = normalize_phone(text, region)
-        if phone.e164 is not None and len(digits) >= 10:
+        phone = normalize_phone(text, region) if len(digits) >= 10 else None
+        if phone is not None and phone.e164 is not None:
             e164 = phone.e164
             out.append((Match.EXACT_PHONE, lambda: index.by_phone_e164(e164, limit)))
         # The last ten digits catch a full number stored in a form that did not normalise.

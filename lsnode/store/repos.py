@@ -20,7 +20,7 @@ _CHUNK = 500
 
 
 def _rows(db: Database, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-    cur = db.execute(sql, list(params))
+    cur = db.conn.execute(sql, list(params))
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
