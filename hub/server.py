@@ -59,6 +59,8 @@ REVOCATION_CHECK_S = 1.0
 TOMBSTONE_DAYS = 90.0
 LOCAL_WRITE_POLL_S = 0.05
 SNAPSHOT_CHUNK = 1 << 20
+SNAPSHOT_BURST = 3
+SNAPSHOT_WINDOW_S = 60.0
 
 
 def _digest(path: Path) -> tuple[int, str]:
@@ -112,6 +114,7 @@ class Hub:
         self._advertiser: Any = None
         self._backup: Any = None
         self._sums: tuple[int, dict[str, str]] | None = None
+        self._snapshots: dict[str, list[float]] = {}
 
     @property
     def address(self) -> str:
@@ -214,7 +217,22 @@ class Hub:
             self.peers.discard(peer)
 
     async def _send_snapshot(self, peer: Peer) -> None:
-        """Stream a ``VACUUM INTO`` copy of the store; made in a thread, the loop keeps serving."""
+        """Stream a ``VACUUM INTO`` copy of the store; made in a thread, the loop keeps serving.
+
+        A copy of the whole store is the most expensive thing a node can ask for: one node gets
+        at most ``SNAPSHOT_BURST`` per ``SNAPSHOT_WINDOW_S`` (room for a retry after a broken
+        download); beyond that it is told to come back later."""
+        now = time.monotonic()
+        recent = [
+            t for t in self._snapshots.get(peer.node_id or "", []) if now - t < SNAPSHOT_WINDOW_S
+        ]
+        if len(recent) >= SNAPSHOT_BURST:
+            await peer.ws.send(
+                encode(Error("busy", "snapshots were sent moments ago: try later", fatal=False))
+            )
+            await peer.ws.close(1008, "busy")
+            return
+        self._snapshots[peer.node_id or ""] = [*recent, now]
         folder = self.data_dir / "snapshots"
         folder.mkdir(exist_ok=True)
         path = folder / f"{secrets.token_hex(8)}.db"

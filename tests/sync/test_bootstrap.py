@@ -6,6 +6,8 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
+
 from hub.server import Hub
 from lsnode.store.changes import Writer
 from lsnode.store.db import init_store
@@ -109,6 +111,31 @@ def test_a_copy_that_drifted_is_found_by_its_checksums_and_repaired(tmp_path: Pa
             assert "испорчено" not in names
             await agent.stop()
             task.cancel()
+        finally:
+            await hub.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_node_cannot_make_the_hub_copy_its_store_again_and_again(tmp_path: Path) -> None:
+    from lsnode.sync.client import SyncError
+
+    async def scenario() -> None:
+        hub = Hub(tmp_path / "hub", snapshot_threshold=100)
+        await hub.start()
+        try:
+            Writer(hub.db).insert_many("regions", [{"name": f"р{i}"} for i in range(200)])
+            agent = await paired_agent(hub, tmp_path / "tablet")
+            await asyncio.wait_for(agent.run_once(), 30)
+            before = checksums(agent.db)
+            for _ in range(2):  # a broken download may be retried …
+                agent.store.new_epoch(agent.store.epoch() or "", hub.store.hub_id)  # cursor 0
+                await asyncio.wait_for(agent.run_once(), 30)
+            agent.store.new_epoch(agent.store.epoch() or "", hub.store.hub_id)
+            with pytest.raises(SyncError, match="moments ago"):  # … but not without end
+                await asyncio.wait_for(agent.run_once(), 30)
+            assert not agent.status.stopped  # it will try again later, with backoff
+            assert checksums(agent.db) == before  # and nothing of its copy was lost
         finally:
             await hub.stop()
 
