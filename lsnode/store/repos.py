@@ -17,6 +17,13 @@ from lsnode.store.ports import Row
 _CAR_LINKS = ("owner_id", "customer_id", "trusted_person_id")
 #: SQLite's default limit on host parameters is 32766; stay far below it.
 _CHUNK = 500
+_BRIEF = ", ".join(
+    (
+        "id", "number", "kind", "full_name", "short_name", "name_key", "inn", "group_id",
+        "registered_at", "last_in_contact_at", "last_out_contact_at", "note",
+        "consent_sms", "consent_email",
+    )
+)  # fmt: skip
 
 
 def _rows(db: Database, sql: str, params: Sequence[Any] = ()) -> list[Row]:
@@ -70,9 +77,10 @@ class SqliteClients:
         return rows[0] if rows else None
 
     def counterparties(self, ids: Sequence[str]) -> dict[str, Row]:
+        """The list view of several clients (what a search hit shows; the card reads all)."""
         out: dict[str, Row] = {}
         for part in _chunks(ids):
-            sql = f"SELECT * FROM counterparties WHERE id IN ({_marks(len(part))})"
+            sql = f"SELECT {_BRIEF} FROM counterparties WHERE id IN ({_marks(len(part))})"
             out.update((r["id"], r) for r in _rows(self.db, sql, part))
         return out
 
