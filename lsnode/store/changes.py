@@ -28,7 +28,7 @@ from sqlite_utils import Database
 from lsnode.errors import InputError, NotFound
 from lsnode.ids import uuid7
 from lsnode.store.schema import BY_NAME, Table
-from lsnode.sync.hlc import HLC
+from lsnode.sync.hlc import HLC, is_version
 
 Values = Mapping[str, Any]
 ROLE_NODE = "node"
@@ -166,21 +166,16 @@ def capture_inserts(
     """Metadata for freshly inserted rows (a re-create over a tombstone adds one to cl)."""
     version = next_version(db, wall_ms)
     local, hub = _seqs(db, len(row_ids))
+    # The table name is a schema name and the version our own hex: inlined, each row binds only
+    # its id and its seq (this is the hot path of every bulk load).
+    column, first = ("local_seq", local) if hub is None else ("hub_seq", hub)
+    assert first is not None and is_version(version) and table in BY_NAME
     db.conn.executemany(
-        "INSERT INTO _rowmeta (tbl, row_id, cl, base, overrides, local_seq, hub_seq) "
-        "VALUES (?, ?, 1, ?, '{}', ?, ?) ON CONFLICT (tbl, row_id) DO UPDATE SET "
+        f"INSERT INTO _rowmeta (tbl, row_id, cl, base, overrides, {column}) "
+        f"VALUES ('{table}', ?, 1, '{version}', '{{}}', ?) ON CONFLICT (tbl, row_id) DO UPDATE SET "
         "cl = _rowmeta.cl + 1, base = excluded.base, overrides = '{}', "
         "local_seq = excluded.local_seq, hub_seq = excluded.hub_seq",
-        [
-            (
-                table,
-                row_id,
-                version,
-                None if local is None else local + i,
-                None if hub is None else hub + i,
-            )
-            for i, row_id in enumerate(row_ids)
-        ],
+        zip(row_ids, range(first, first + len(row_ids)), strict=True),
     )
     if hub is not None:
         assign_numbers(db, table, row_ids)
@@ -264,7 +259,7 @@ class Writer:
         # Rows naming different columns go in separate statements, so an omitted column gets
         # its DEFAULT rather than NULL; each shape is checked against the schema once.
         shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        prepared: list[dict[str, Any]] = []
+        ids: list[str] = []
         for values in rows:
             row = dict(values)
             if "id" not in row:
@@ -278,17 +273,16 @@ class Writer:
                 _check_columns(spec, values, inserting=True)
                 group = shapes[shape] = []
             group.append(row)
-            prepared.append(row)
-        if not prepared:
+            ids.append(row["id"])
+        if not ids:
             return []
-        ids = [str(row["id"]) for row in prepared]
         with immediate(self.db):
             for cols, group in shapes.items():
                 sql = (
                     f"INSERT INTO {spec.name} ({', '.join(cols)}) "
                     f"VALUES ({', '.join('?' for _ in cols)})"
                 )
-                self.db.conn.executemany(sql, (list(row.values()) for row in group))
+                self.db.conn.executemany(sql, [tuple(row.values()) for row in group])
             capture_inserts(self.db, spec.name, ids, self.wall_ms)
         return ids
 
