@@ -1,4 +1,9 @@
-"""The hub process: sync server, master store, scheduler, SIP line (issue «Offline-first sync»).
+"""The hub process (one per dealership site): ``lsavto hub``.
 
-Not built yet; it will reuse ``lsnode.*`` for all logic.
+- ``server``: websockets + TLS in front of the master store, live fan-out, snapshots, checkpoints,
+  tombstone expiry, revocation, zeroconf advertisement
+- ``backup``: the supervised ``litestream replicate`` and ``restore``
+
+All domain and sync logic comes from ``lsnode``; the scheduler (notifications, auto-ignore) and the
+SIP line join here with their issues.
 """

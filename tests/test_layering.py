@@ -35,7 +35,12 @@ def test_the_domain_has_modules_to_check() -> None:
     assert {"lsnode.crm.normalize", "lsnode.crm.search", "lsnode.crm.clients"} <= set(CRM_MODULES)
 
 
-@pytest.mark.parametrize("module", [*CRM_MODULES, "lsnode.store.ports", "lsnode.errors"])
+PURE_SYNC = ["lsnode.sync.hlc", "lsnode.sync.merge", "lsnode.sync.messages", "lsnode.sync.protocol"]
+
+
+@pytest.mark.parametrize(
+    "module", [*CRM_MODULES, *PURE_SYNC, "lsnode.store.ports", "lsnode.errors"]
+)
 def test_domain_imports_no_infrastructure(module: str) -> None:
     pulled = _imported_by(module)
     assert not pulled & (UI_AND_NETWORK | STORAGE), pulled & (UI_AND_NETWORK | STORAGE)
