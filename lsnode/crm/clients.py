@@ -99,7 +99,14 @@ def _name_fields(kind: str, name: str) -> dict[str, str]:
             "given_name": "",
             "patronymic": "",
         }
-    surname, given, patronymic = split_full_name(full)
+    return person_columns(*split_full_name(full), full=full)
+
+
+def person_columns(
+    surname: str, given: str, patronymic: str, full: str | None = None
+) -> dict[str, str]:
+    """The name columns of a person (ФЛ): parts, full name, «Иванов В.А.» and the search key."""
+    full = full or " ".join(p for p in (surname, given, patronymic) if p)
     return {
         "surname": surname,
         "given_name": given,

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Generic, TypeVar
 
+from lsnode.crm.clients import person_columns
 from lsnode.crm.normalize import (
     name_key,
     normalize_phone,
@@ -913,15 +914,8 @@ class _Demo:
                 given, patronymic = _ch(rng, _FEMALE_NAMES), father[2]
             if rng.random() < 0.02:
                 patronymic = ""
-        full = " ".join(p for p in (surname, given, patronymic) if p)
         return {
-            "surname": surname,
-            "given_name": given,
-            "patronymic": patronymic,
-            "company_name": "",
-            "full_name": full,
-            "short_name": short_name(surname, given, patronymic),
-            "name_key": name_key(full),
+            **person_columns(surname, given, patronymic),
             "group_id": self.group_ids[0],
             "inn": None,
         }

@@ -11,7 +11,7 @@ import pytest
 from hub.server import Hub
 from lsnode.store.changes import Writer
 from lsnode.sync.client import NodeAgent, SyncError
-from tests.sync.test_bootstrap import paired_agent
+from tests.sync.test_bootstrap import paired_agent, stop_all
 
 VISIT = {"contact_type": "visit", "department": "salon", "status": "new", "contact_at": "x"}
 
@@ -53,12 +53,7 @@ def test_two_salesmen_tap_the_same_visitor_one_wins_the_other_sees_who(tmp_path:
 
             await until(everywhere, "the decision to reach both tablets")
         finally:
-            for agent in agents:
-                await agent.stop()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await hub.stop()
+            await stop_all(agents, tasks, hub)
 
     asyncio.run(scenario())
 

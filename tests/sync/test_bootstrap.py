@@ -25,6 +25,16 @@ async def paired_agent(hub: Hub, node_dir: Path, before_sync: int = 0) -> NodeAg
     return NodeAgent(node_dir, identity)
 
 
+async def stop_all(agents: list[NodeAgent], tasks: list[asyncio.Task[None]], hub: Hub) -> None:
+    """Stop running agents, then the hub — the order a shop closes in."""
+    for agent in agents:
+        await agent.stop()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await hub.stop()
+
+
 def test_a_fresh_node_starts_from_a_snapshot_and_keeps_its_own_writes(tmp_path: Path) -> None:
     async def scenario() -> None:
         hub = Hub(tmp_path / "hub", snapshot_threshold=100)

@@ -12,6 +12,7 @@ from hub.server import Hub
 from lsnode.store.changes import Writer
 from lsnode.store.db import init_store
 from lsnode.sync.client import BACKOFF_CAP_S, NodeAgent, backoff_delays, pair
+from tests.sync.test_bootstrap import stop_all
 
 FACTOR = float(os.environ.get("LSAVTO_TEST_TIMEOUT_FACTOR", "1"))
 NODES = 30
@@ -58,12 +59,7 @@ def test_thirty_nodes_resync_after_a_hub_restart(tmp_path: Path) -> None:
 
             await wait_for(synced, "every node to hold all six regions", timeout=60)
         finally:
-            for agent in agents:
-                await agent.stop()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await hub.stop()
+            await stop_all(agents, tasks, hub)
 
     asyncio.run(scenario())
 
