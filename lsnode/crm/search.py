@@ -126,8 +126,10 @@ def search(
     if not 1 <= limit <= MAX_LIMIT:
         raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
     found: dict[str, set[Match]] = {}
-    readings = _readings(text, index, limit, region)
+    readings = sorted(_readings(text, index, limit, region), key=lambda r: r[0])
     for kind, look_up in readings:
+        if len(found) >= limit:  # better readings filled the page: the rest would rank below
+            break
         for cp_id in look_up():
             found.setdefault(cp_id, set()).add(kind)
     order = sorted(found, key=lambda cp: min(found[cp]))[:limit]
