@@ -34,6 +34,7 @@ def _configure(conn: sqlite3.Connection) -> None:
     # 64 MiB of page cache: the indexes of a 100k-client base stay in memory.
     conn.execute("PRAGMA cache_size = -65536")
     conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA mmap_size = 536870912")  # reads straight from the page cache
     conn.execute("PRAGMA foreign_keys = ON")
 
 
