@@ -170,7 +170,10 @@ def _contact_json(c: dict[str, Any]) -> dict[str, Any]:
 
 
 def _car_json(c: dict[str, Any]) -> dict[str, Any]:
-    keys = ("id", "number", "plate", "plate_key", "vin", "make", "model", "year", "mileage")
+    keys = (
+        "id", "number", "plate", "plate_key", "vin", "make", "model", "modification", "year",
+        "mileage",
+    )  # fmt: skip
     return {**{k: c[k] for k in keys}, "links": c.get("links", [])}
 
 
@@ -197,7 +200,8 @@ def _card_text(card: Any) -> str:
 
 
 def _car_line(car: dict[str, Any]) -> str:
-    parts = [car["plate"] or "—", " ".join(filter(None, [car["make"], car["model"]]))]
+    name = " ".join(filter(None, [car["make"], car["model"], car.get("modification")]))
+    parts = [car["plate"] or "—", name]
     if car["year"]:
         parts.append(str(car["year"]))
     if car["vin"]:
