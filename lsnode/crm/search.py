@@ -135,8 +135,8 @@ def search(
     order = sorted(found, key=lambda cp: min(found[cp]))[:limit]
     rows = reader.counterparties(order)
     order = [cp for cp in order if cp in rows]
-    contacts = reader.contacts_of(order)
-    cars = reader.cars_of(order)
+    contacts = reader.contacts_of(order, brief=True)
+    cars = reader.cars_of(order, brief=True)
     docs = reader.open_documents_of(order)
     hits = [
         SearchHit(

@@ -43,10 +43,15 @@ class ClientReader(Protocol):
         """Several clients as a list shows them (id, number, names, INN, contact dates …)."""
         ...
 
-    def contacts_of(self, counterparty_ids: Sequence[str]) -> dict[str, list[Row]]: ...
+    def contacts_of(
+        self, counterparty_ids: Sequence[str], brief: bool = False
+    ) -> dict[str, list[Row]]:
+        """Phones and e-mails; ``brief``: only what a list shows."""
+        ...
 
-    def cars_of(self, counterparty_ids: Sequence[str]) -> dict[str, list[Row]]:
-        """Cars where the counterparty is owner, customer or trusted person."""
+    def cars_of(self, counterparty_ids: Sequence[str], brief: bool = False) -> dict[str, list[Row]]:
+        """Cars where the counterparty is owner, customer or trusted person (``brief``: as a list
+        shows them — plate, VIN, make, model, year)."""
         ...
 
     def open_documents_of(self, counterparty_ids: Sequence[str]) -> dict[str, list[Row]]: ...

@@ -24,6 +24,11 @@ _BRIEF = ", ".join(
         "consent_sms", "consent_email",
     )
 )  # fmt: skip
+_BRIEF_CONTACT = "id, counterparty_id, kind, value, phone_e164, valid, note, created_at"
+_BRIEF_CAR = (
+    "id, number, plate, plate_key, vin, make, model, modification, year, mileage, owner_id, "
+    "customer_id, trusted_person_id"
+)
 
 
 def _rows(db: Database, sql: str, params: Sequence[Any] = ()) -> list[Row]:
@@ -84,23 +89,27 @@ class SqliteClients:
             out.update((r["id"], r) for r in _rows(self.db, sql, part))
         return out
 
-    def contacts_of(self, counterparty_ids: Sequence[str]) -> dict[str, list[Row]]:
+    def contacts_of(
+        self, counterparty_ids: Sequence[str], brief: bool = False
+    ) -> dict[str, list[Row]]:
         out: dict[str, list[Row]] = {i: [] for i in counterparty_ids}
+        cols = _BRIEF_CONTACT if brief else "*"
         for part in _chunks(counterparty_ids):
             sql = (
-                f"SELECT * FROM contacts WHERE counterparty_id IN ({_marks(len(part))}) "
+                f"SELECT {cols} FROM contacts WHERE counterparty_id IN ({_marks(len(part))}) "
                 "ORDER BY kind DESC, created_at, id"
             )
             for r in _rows(self.db, sql, part):
                 out[r["counterparty_id"]].append(r)
         return out
 
-    def cars_of(self, counterparty_ids: Sequence[str]) -> dict[str, list[Row]]:
+    def cars_of(self, counterparty_ids: Sequence[str], brief: bool = False) -> dict[str, list[Row]]:
         out: dict[str, list[Row]] = {i: [] for i in counterparty_ids}
+        cols = _BRIEF_CAR if brief else "cars.*"
         for part in _chunks(counterparty_ids):
             # One indexed look-up per link column; a car linked twice to one client shows once.
             sql = " UNION ALL ".join(
-                f"SELECT '{link}' AS link, {link} AS cp, cars.* FROM cars "
+                f"SELECT '{link}' AS link, {link} AS cp, {cols} FROM cars "
                 f"WHERE {link} IN ({_marks(len(part))})"
                 for link in _CAR_LINKS
             )
