@@ -540,6 +540,10 @@ def test_hostile_intents_are_answered_not_applied(tmp_path: Path) -> None:
                 Intent("4", "traffic", visit, "id", "another-id", visit),
                 Intent("5", "traffic", visit, "status", "stolen", "new"),  # CHECK refuses it
                 Intent("6", "traffic", "no-such-row", "status", "lost", "new"),
+                # values of the wrong type for the column
+                Intent("7", "traffic", visit, "responsible_id", 12345, None),
+                Intent("8", "traffic", visit, "responsible_id", True, None),
+                Intent("9", "traffic", visit, "responsible_id", 1.5, None),
             ]:
                 await ws.send(encode(intent))
                 result = await recv_reply(ws)

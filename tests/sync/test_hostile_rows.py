@@ -181,35 +181,3 @@ def test_a_push_right_after_revocation_is_refused(tmp_path: Path) -> None:
             assert snapshot(the_hub) == before
 
     run(scenario)
-
-
-# D6
-def test_an_intent_with_the_wrong_value_type_is_refused(tmp_path: Path) -> None:
-    from lsnode.sync.messages import Intent, IntentResult
-
-    async def scenario() -> None:
-        async with running_hub(tmp_path) as the_hub:
-            node = make_node(the_hub, tmp_path, "tablet")
-            visit = the_hub.store.writer.insert(
-                "traffic",
-                {
-                    "contact_type": "visit",
-                    "department": "salon",
-                    "status": "new",
-                    "contact_at": "x",
-                },
-            )
-            before = snapshot(the_hub)
-            ws = await authenticated(the_hub, node)
-            for intent in [
-                Intent("1", "traffic", visit, "responsible_id", 12345, None),
-                Intent("2", "traffic", visit, "responsible_id", True, None),
-                Intent("3", "traffic", visit, "responsible_id", 1.5, None),
-            ]:
-                await ws.send(encode(intent))
-                result = await recv_reply(ws)
-                assert isinstance(result, IntentResult) and not result.ok, result
-            await ws.close()
-            assert snapshot(the_hub) == before
-
-    run(scenario)
