@@ -668,6 +668,10 @@ async def _bystanders(dirs: Sequence[str]) -> None:
     await asyncio.wait_for(asyncio.gather(*(a.caught_up.wait() for a in agents)), WAIT_S)
     print("ready", flush=True)
     await stop.wait()
+    await _stop_agents(agents, tasks)
+
+
+async def _stop_agents(agents: Sequence[Any], tasks: Sequence[asyncio.Task[Any]]) -> None:
     for agent in agents:
         await agent.stop()
     for task in tasks:
@@ -772,13 +776,7 @@ async def bench_live(tmp: Path, nodes: int, writes: int, rss_nodes: int) -> dict
     finally:
         if probe is not None:
             await probe.close()
-        for agent in agents:
-            await agent.stop()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for agent in agents:
-            agent.db.close()
+        await _stop_agents(agents, tasks)
         await crowd.stop()
         await extra.stop()
         hub.stop()

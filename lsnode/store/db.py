@@ -38,7 +38,8 @@ def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
 
 
-def _database(path: Path | str) -> Database:
+def connect(path: Path | str) -> Database:
+    """A configured connection to any store file (no migration, no checks: see open_store)."""
     try:
         conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         _configure(conn)
@@ -64,7 +65,7 @@ def migrate(db: Database) -> None:
 
 def memory_store() -> Database:
     """A fully migrated in-memory store, for tests and benchmarks."""
-    db = _database(":memory:")
+    db = connect(":memory:")
     migrate(db)
     return db
 
@@ -78,7 +79,7 @@ def init_store(data_dir: Path) -> Database:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DataDirError(f"cannot create the data dir {data_dir}: {exc.strerror}") from exc
-    db = _database(db_path(data_dir))
+    db = connect(db_path(data_dir))
     try:
         if db["_meta"].exists() and schema_version(db) > SCHEMA_VERSION:
             raise DataDirError(_too_new(data_dir, schema_version(db)))
@@ -103,7 +104,7 @@ def open_store(data_dir: Path) -> Database:
             f"run `lsavto init --data {data_dir}` first"
         )
     try:
-        db = _database(path)
+        db = connect(path)
     except StoreError as exc:
         raise DataDirError(f"{path} is not a readable LSAvto database: {exc.__cause__}") from exc
     try:
@@ -134,7 +135,8 @@ def rebuild_search_index(db: Database) -> None:
     """Rebuild the FTS indexes from their tables.
 
     They index by rowid, which ``VACUUM`` (and so a ``VACUUM INTO`` snapshot) may renumber on
-    tables without an INTEGER PRIMARY KEY: run this after either.
+    tables without an INTEGER PRIMARY KEY: run this after either (``replica.install_snapshot``
+    does).
     """
     with db.atomic():
         db.execute("INSERT INTO counterparty_fts(counterparty_fts) VALUES ('rebuild')")
@@ -160,13 +162,3 @@ def bulk_load(db: Database) -> Iterator[Database]:
         db.execute("INSERT INTO car_fts(car_fts) VALUES ('rebuild')")
         for _, sql in triggers:
             db.execute(sql)
-
-
-def vacuum_into(db: Database, target: Path) -> None:
-    """A consistent snapshot of the store at ``target``, with its search indexes rebuilt."""
-    db.execute("VACUUM INTO ?", [str(target)])
-    snap = _database(target)
-    try:
-        rebuild_search_index(snap)
-    finally:
-        snap.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from lsnode.store.changes import (
     next_version,
     role,
 )
+from lsnode.store.db import connect, rebuild_search_index
 from lsnode.store.schema import BY_NAME, TABLES
 from lsnode.sync.merge import RowState, merge
 
@@ -53,13 +55,17 @@ def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield items[i : i + _CHUNK]
 
 
-def read_states(db: Database, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], RowState]:
-    """Current states of the given rows (tombstones included); absent keys are left out."""
-    metas: dict[tuple[str, str], tuple[int, str, dict[str, str]]] = {}
+def _by_table(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     by_table: dict[str, list[str]] = {}
     for tbl, row_id in keys:
         by_table.setdefault(tbl, []).append(row_id)
-    for tbl, ids in by_table.items():
+    return by_table
+
+
+def read_states(db: Database, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], RowState]:
+    """Current states of the given rows (tombstones included); absent keys are left out."""
+    metas: dict[tuple[str, str], tuple[int, str, dict[str, str]]] = {}
+    for tbl, ids in _by_table(keys).items():
         for part in _chunks(ids):
             marks = ", ".join("?" * len(part))
             for row_id, cl, base, overrides in db.execute(
@@ -83,11 +89,8 @@ def read_states(db: Database, keys: Sequence[tuple[str, str]]) -> dict[tuple[str
 def _read_rows(
     db: Database, keys: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], dict[str, Any]]:
-    by_table: dict[str, list[str]] = {}
-    for tbl, row_id in keys:
-        by_table.setdefault(tbl, []).append(row_id)
     out: dict[tuple[str, str], dict[str, Any]] = {}
-    for tbl, ids in by_table.items():
+    for tbl, ids in _by_table(keys).items():
         cols = _COLUMNS[tbl]
         select = ", ".join(["id", *cols])
         for part in _chunks(ids):
@@ -276,16 +279,11 @@ def _number_new_rows(db: Database, changed: Sequence[RowState]) -> None:
         if not numbers:
             continue
         version = next_version(db)
-        for row_id in numbers:
-            meta = db.execute(
-                "SELECT overrides FROM _rowmeta WHERE tbl = ? AND row_id = ?", [tbl, row_id]
-            ).fetchone()
-            overrides = json.loads(meta[0])
-            overrides["number"] = version
-            db.execute(
-                "UPDATE _rowmeta SET overrides = ? WHERE tbl = ? AND row_id = ?",
-                [json.dumps(overrides, sort_keys=True), tbl, row_id],
-            )
+        db.conn.executemany(
+            "UPDATE _rowmeta SET overrides = json_set(overrides, '$.number', ?) "
+            "WHERE tbl = ? AND row_id = ?",
+            [(version, tbl, row_id) for row_id in numbers],
+        )
 
 
 # -- the hub's change feed ----------------------------------------------------------------------
@@ -393,22 +391,12 @@ def apply_pull(db: Database, states: Sequence[RowState], upto: int) -> list[RowS
     return changed
 
 
-def hub_cursor(db: Database) -> int:
-    return meta_int(db, "cursor")
-
-
-def hub_epoch(db: Database) -> str | None:
-    return meta_get(db, "hub_epoch")
-
-
 # -- snapshots: bootstrap of a fresh or stale node ----------------------------------------------
 
 
 def make_snapshot(source: Path, target: Path) -> tuple[int, str]:
     """A consistent copy of the hub's store at ``target`` (``VACUUM INTO``), its ``hub_seq`` and
     epoch. Runs on its own connection, so it can run in a thread beside the hub's loop."""
-    import sqlite3
-
     target.unlink(missing_ok=True)
     conn = sqlite3.connect(str(source))
     try:
@@ -436,9 +424,7 @@ def install_snapshot(
     into the snapshot as local changes before the swap. The caller has closed every connection
     to ``db_file``; the swap is an atomic rename.
     """
-    from lsnode.store.db import _database, rebuild_search_index
-
-    old = _database(db_file)
+    old = connect(db_file)
     try:
         acked = meta_int(old, "pushed_seq")
         counter = meta_int(old, "local_seq")
@@ -446,7 +432,7 @@ def install_snapshot(
         hlc = meta_get(old, "hlc") or ""
     finally:
         old.close()
-    snap = _database(snapshot)
+    snap = connect(snapshot)
     try:
         with immediate(snap):
             # The hub's rows are not this node's changes; this node's seqs go on from its own
@@ -506,9 +492,7 @@ def checksums_snapshot(db_file: Path, key: str) -> tuple[int, int, dict[str, str
     ``key`` is ``cursor`` on a node and ``hub_seq`` on the hub: the checksums belong to exactly
     that point. Safe to run in a thread beside the connection the sync loop uses.
     """
-    from lsnode.store.db import _database
-
-    db = _database(db_file)
+    db = connect(db_file)
     try:
         db.execute("BEGIN")
         try:

@@ -300,8 +300,10 @@ class NodeAgent:
                             self.caught_up.set()
                             if not stay:
                                 return self.status
-                    elif isinstance(event, (Applied, Pushed)):
+                    elif isinstance(event, Pushed):  # applying remote changes leaves ours as is
                         self._set(pending=self.store.pending_count())
+                    elif isinstance(event, Applied):
+                        self._set(cursor=event.cursor)
                     elif isinstance(event, ChecksumDue):
                         cursor, waiting, sums = await asyncio.to_thread(
                             checksums_snapshot, db_path(self.data_dir), "cursor"

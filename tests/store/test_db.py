@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from lsnode.errors import DataDirError
-from lsnode.store.db import db_path, init_store, open_store, vacuum_into
+from lsnode.store.db import connect, db_path, init_store, open_store, rebuild_search_index
 from lsnode.store.migrations import SCHEMA_VERSION
 
 
@@ -93,7 +93,12 @@ def test_snapshot_keeps_search_working(tmp_path: Path) -> None:
         for name in ("Аристов", "Борисов", "Васильев")
     ]
     w.delete("counterparties", ids[0])  # leaves a rowid gap that VACUUM may close
-    vacuum_into(db, tmp_path / "snap.db")
+    from lsnode.store.replica import make_snapshot
+
+    make_snapshot(db_path(tmp_path / "d"), tmp_path / "snap.db")
+    rebuilt = connect(tmp_path / "snap.db")
+    rebuild_search_index(rebuilt)
+    rebuilt.close()
     snap = sqlite3.connect(tmp_path / "snap.db")
     found = snap.execute(
         "SELECT c.full_name FROM counterparty_fts f JOIN counterparties c ON c.rowid = f.rowid "
