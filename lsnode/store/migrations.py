@@ -15,7 +15,7 @@ from lsnode.store.schema import COMMON, TABLES
 migrations = Migrations("lsnode")
 
 #: Bumped with every migration; exchanged with the hub at connect (sync issue).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _create_table_sql(name: str, columns: dict[str, str], numbered: bool) -> str:
@@ -28,15 +28,36 @@ def _create_table_sql(name: str, columns: dict[str, str], numbered: bool) -> str
     return f"CREATE TABLE {name} (\n  {body}\n) STRICT"
 
 
+def _index_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"CREATE INDEX idx_{table}_{'_'.join(columns)} ON {table} ({', '.join(columns)})"
+
+
+def _tables_of(db: Database, version: int) -> None:
+    """What ``schema.py`` says ``version`` adds: new tables, new columns, their indexes.
+
+    Each migration asks for its own version only, so a column added to ``schema.py`` later never
+    changes what an applied migration did.
+    """
+    for table in TABLES:
+        if table.since == version:
+            db.execute(_create_table_sql(table.name, table.columns_at(version), table.numbered))
+            for indexed in table.indexes_at(version):
+                db.execute(_index_sql(table.name, indexed))
+        elif table.since < version:
+            new = set(table.columns_at(version)) - set(table.columns_at(version - 1))
+            for col in (c for c in table.columns if c in new):
+                db.execute(f"ALTER TABLE {table.name} ADD COLUMN {col} {table.columns[col]}")
+            old_ix = set(table.indexes_at(version - 1))
+            for indexed in table.indexes_at(version):
+                if indexed not in old_ix:
+                    db.execute(_index_sql(table.name, indexed))
+
+
 @migrations()
 def m001_core(db: Database) -> None:
     """The client base (SPEC §0) and the traffic tables (SPEC §1)."""
     assert COMMON == ("id", "created_at", "updated_at")
-    for table in TABLES:
-        db.execute(_create_table_sql(table.name, table.columns, table.numbered))
-        for indexed in table.indexes:
-            name = f"idx_{table.name}_{'_'.join(indexed)}"
-            db.execute(f"CREATE INDEX {name} ON {table.name} ({', '.join(indexed)})")
+    _tables_of(db, 1)
     # Sync metadata (lsnode/sync/merge.py): one row per replicated row, tombstones included.
     # ``local_seq`` orders this node's own changes (pending push while above the hub's ack);
     # ``hub_seq`` orders the hub's accepted changes (what nodes pull). Written by changes.py.
@@ -101,3 +122,9 @@ END"""
   INSERT INTO {fts}(rowid, {cols}) VALUES (new.rowid, {new});
 END"""
         )
+
+
+@migrations()
+def m002_traffic_workflow(db: Database) -> None:
+    """The traffic card's history, the waiting queue's times, and since-when of presence."""
+    _tables_of(db, 2)

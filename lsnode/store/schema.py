@@ -9,7 +9,7 @@ accept (ARCHITECTURE.md «Sync rules»).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 #: Columns every replicated table has; written by the store, not by callers.
@@ -22,6 +22,16 @@ class Table:
     columns: dict[str, str]  # column -> SQL type incl. constraints, beyond COMMON
     numbered: bool = False  # has a hub-assigned human ``number``
     indexes: tuple[tuple[str, ...], ...] = ()
+    since: int = 1  # the schema version whose migration creates the table
+    added: dict[str, int] = field(default_factory=dict)  # column -> version that adds it later
+
+    def columns_at(self, version: int) -> dict[str, str]:
+        """The columns as the migration of ``version`` knew them (applied migrations are fixed)."""
+        return {c: d for c, d in self.columns.items() if self.added.get(c, self.since) <= version}
+
+    def indexes_at(self, version: int) -> tuple[tuple[str, ...], ...]:
+        have = self.columns_at(version)
+        return tuple(ix for ix in self.indexes if all(c in have for c in ix))
 
     @property
     def writable(self) -> frozenset[str]:
@@ -90,7 +100,9 @@ TABLES: Final[tuple[Table, ...]] = (
             "presence_note": "TEXT NOT NULL DEFAULT ''",  # Доп. информация
             "branch_id": REF,
             "active": "INTEGER NOT NULL DEFAULT 1",
+            "presence_at": "TEXT",  # v2: since when the presence holds
         },
+        added={"presence_at": 2},
     ),
     Table(
         "counterparties",
@@ -227,6 +239,10 @@ TABLES: Final[tuple[Table, ...]] = (
             "note": "TEXT NOT NULL DEFAULT ''",
             "extra_info": "TEXT NOT NULL DEFAULT ''",
             "processed_at": "TEXT",
+            # v2: the waiting queue and where a contact came from
+            "queued_at": "TEXT",  # put into the waiting queue (Очередь ожидания); NULL: never
+            "taken_at": "TEXT",  # first taken or assigned: queue waits are taken_at - queued_at
+            "origin": "TEXT NOT NULL DEFAULT 'desk'",  # desk, kiosk, script, phone
         },
         numbered=True,
         indexes=(
@@ -236,6 +252,7 @@ TABLES: Final[tuple[Table, ...]] = (
             ("status",),
             ("phone_e164",),
         ),
+        added={"queued_at": 2, "taken_at": 2, "origin": 2},
     ),
     Table(
         "traffic_switches",  # internal switches: who talked to whom, when, how long
@@ -248,6 +265,18 @@ TABLES: Final[tuple[Table, ...]] = (
             "note": "TEXT NOT NULL DEFAULT ''",
         },
         indexes=(("traffic_id",),),
+    ),
+    Table(
+        "traffic_events",  # the traffic card's history: every change, who, when
+        {
+            "traffic_id": f"{REF} NOT NULL",
+            "at": "TEXT NOT NULL",
+            "employee_id": REF,  # who did it; NULL: the kiosk, a script, the hub
+            "action": "TEXT NOT NULL",  # lsnode.crm.traffic.Action values
+            "detail": "TEXT NOT NULL DEFAULT '{}'",  # JSON: the action's arguments
+        },
+        indexes=(("traffic_id", "at"),),
+        since=2,
     ),
 )
 

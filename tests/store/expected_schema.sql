@@ -39,6 +39,8 @@ CREATE INDEX idx_documents_doc_date ON documents (doc_date);
 CREATE INDEX idx_traffic_contact_at ON traffic (contact_at);
 -- index idx_traffic_counterparty_id
 CREATE INDEX idx_traffic_counterparty_id ON traffic (counterparty_id);
+-- index idx_traffic_events_traffic_id_at
+CREATE INDEX idx_traffic_events_traffic_id_at ON traffic_events (traffic_id, at);
 -- index idx_traffic_phone_e164
 CREATE INDEX idx_traffic_phone_e164 ON traffic (phone_e164);
 -- index idx_traffic_responsible_id_status
@@ -229,7 +231,7 @@ CREATE TABLE employees (
   active INTEGER NOT NULL DEFAULT 1,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL
-) STRICT;
+, presence_at TEXT) STRICT;
 -- table info_sources
 CREATE TABLE info_sources (
   id TEXT PRIMARY KEY NOT NULL,
@@ -275,6 +277,17 @@ CREATE TABLE traffic (
   note TEXT NOT NULL DEFAULT '',
   extra_info TEXT NOT NULL DEFAULT '',
   processed_at TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+, queued_at TEXT, taken_at TEXT, origin TEXT NOT NULL DEFAULT 'desk') STRICT;
+-- table traffic_events
+CREATE TABLE traffic_events (
+  id TEXT PRIMARY KEY NOT NULL,
+  traffic_id TEXT NOT NULL,
+  at TEXT NOT NULL,
+  employee_id TEXT,
+  action TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT '{}',
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL
 ) STRICT;
