@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 Row = dict[str, Any]
@@ -81,3 +82,88 @@ class SearchIndex(Protocol):
     def by_car_fragment(self, fragment: str, limit: int) -> list[str]:
         """Counterparties linked to a car whose plate key or VIN contains ``fragment`` (≥ 3)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class JournalQuery:
+    """The traffic journal's filters (Журнал входящего трафика); ``None``/empty: no filter.
+
+    ``scope`` is the brochure's «показать мой / чужой / нераспределенный трафик» as a set of
+    ``"mine"``, ``"others"``, ``"unassigned"`` seen from ``me``; the caller has already cut it
+    down to what the signed-in employee's rights allow.
+    """
+
+    me: str | None = None
+    scope: frozenset[str] = frozenset({"mine", "others", "unassigned"})
+    contact_types: frozenset[str] = frozenset()
+    purpose_ids: frozenset[str] = frozenset()
+    employee_id: str | None = None  # responsible or processed by
+    statuses: frozenset[str] = frozenset()
+    date_from: str | None = None  # UTC ISO instants, inclusive / exclusive
+    date_to: str | None = None
+    number: int | None = None
+    branch_id: str | None = None
+    client_name_key: str = ""  # a normalised name prefix (lsnode.crm.normalize.name_key)
+    phone_e164: str | None = None
+    phone_suffix: str = ""  # last digits, reversed (as contacts.phone_rev)
+    limit: int = 10_000
+    offset: int = 0
+
+
+class TrafficReader(Protocol):
+    """Reads of the traffic tables with the names a screen shows beside the ids."""
+
+    def traffic(self, traffic_id: str) -> Row | None: ...
+
+    def traffic_by_number(self, number: int) -> Row | None: ...
+
+    def journal(self, query: JournalQuery) -> tuple[list[Row], int]:
+        """Rows (newest first) with purpose, employee, client and document names; and the
+        total that matches before ``limit``."""
+        ...
+
+    def queue(self, department: str | None = None) -> list[Row]:
+        """The waiting queue, longest waiting first."""
+        ...
+
+    def inbox(self, employee_id: str) -> list[Row]:
+        """Traffic assigned to the employee and not yet taken: what the popup announces."""
+        ...
+
+    def unprocessed_count(self, employee_id: str) -> int: ...
+
+    def history(self, traffic_id: str) -> list[Row]: ...
+
+    def switches(self, traffic_ids: Sequence[str]) -> dict[str, list[Row]]: ...
+
+    def recent_queue_waits_s(self, department: str, limit: int) -> list[int]:
+        """How long the last visitors taken from the queue had waited, newest first."""
+        ...
+
+    def has_traffic(self, counterparty_id: str, before: str) -> bool: ...
+
+    def stale(self, purpose_id: str, before: str, limit: int) -> list[str]:
+        """Unprocessed traffic of the purpose registered before ``before`` (auto-ignore)."""
+        ...
+
+
+class StaffReader(Protocol):
+    """Employees, contact purposes and the small reference lists of the registration form."""
+
+    def employee(self, employee_id: str) -> Row | None: ...
+
+    def employees(self, active_only: bool = True) -> list[Row]: ...
+
+    def employee_counts(self, day_start: str) -> dict[str, tuple[int, int]]:
+        """Per employee: (unprocessed traffic, transferred to them since ``day_start``)."""
+        ...
+
+    def purpose(self, purpose_id: str) -> Row | None: ...
+
+    def purposes(self, include_disabled: bool = False) -> list[Row]: ...
+
+    def reference(self, table: str) -> list[Row]:
+        """``regions``, ``branches``, ``info_sources``, ``counterparty_groups``: id and name."""
+        ...
+
+    def document(self, document_id: str) -> Row | None: ...
