@@ -62,10 +62,17 @@ def _today(args: argparse.Namespace) -> date:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from lsnode.crm.purposes import install_defaults
+    from lsnode.store.changes import Writer
     from lsnode.store.db import db_path, init_store
+    from lsnode.store.traffic import SqliteTraffic
 
     data = _data_dir(args)
-    init_store(data).close()
+    db = init_store(data)
+    try:
+        install_defaults(Writer(db), SqliteTraffic(db))  # a new dealership starts with these
+    finally:
+        db.close()
     _out(args, {"data": str(data), "db": str(db_path(data))}, f"initialised {db_path(data)}")
     return 0
 
@@ -759,6 +766,10 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument("--rss-nodes", type=int, default=30, help="agents connected for hub RSS")
     _json_arg(bp)
     bp.set_defaults(func=cmd_bench)
+
+    from lsnode.cli_traffic import add_commands as traffic_commands
+
+    traffic_commands(sub)
     return parser
 
 

@@ -32,6 +32,8 @@ from lsnode.crm.normalize import (
     short_name,
     vin_check_digit,
 )
+from lsnode.crm.staff import hash_pin
+from lsnode.crm.traffic import IGNORE_REASONS, LOSS_REASONS
 from lsnode.ids import seeded_uuid7
 from lsnode.store.ports import RowWriter
 from lsnode.store.schema import TABLES
@@ -521,17 +523,10 @@ def _year_code(year: int) -> str:
 # ---------------------------------------------------------------------------------------------
 # Documents and traffic
 
-_IGNORE_REASONS: Final = (
-    "Ошибся адресом",
-    "Зашел/вышел",
-    "Неудачный контакт",
-    "Клиент сервиса (нет ответственного сотрудника)",
-)
-_LOSS_REASONS: Final = (
-    "Не дождался в очереди",
-    "Пропущенный вызов",
-    "Ушел к конкурентам",
-)
+#: The sign-in PIN of every demo employee.
+DEMO_PIN: Final = "1234"
+_IGNORE_REASONS: Final = IGNORE_REASONS
+_LOSS_REASONS: Final = LOSS_REASONS
 _SERVICE_NOTES: Final = (
     "ТО-1",
     "ТО-2",
@@ -772,6 +767,9 @@ class _Demo:
 
     def reference(self) -> None:
         rng = self.rng
+        # Every demo employee signs in with DEMO_PIN (the README says so); one hash, fixed salt,
+        # so the demo stays the same for the same seed.
+        self.pin_hash = hash_pin(DEMO_PIN, salt=b"lsavto-demo-pin!")
         for n, region in enumerate(_REGIONS):
             self.region_ids.append(self.ref_row("regions", n, {"name": region.name}))
         for n, (name, address) in enumerate(_BRANCHES):
@@ -801,7 +799,7 @@ class _Demo:
                     "extension": e.extension,
                     "departments": json.dumps(list(e.departments)),
                     "role": e.role,
-                    "pin_hash": None,
+                    "pin_hash": self.pin_hash,
                     "presence": presence,
                     "presence_note": _ch(rng, _PRESENCE_NOTES[presence]),
                     "branch_id": self.branch_ids[e.branch],
@@ -1728,8 +1726,15 @@ class _Demo:
 
     def write_traffic(self) -> None:
         self.traffic.sort(key=lambda item: (item[0], item[1]["id"]))
+        today = self.iso(self.today_day * DAY_MS)
         for number, (_, row) in enumerate(self.traffic, start=1):
             row["number"] = number
+            if (
+                row["status"] == "new"
+                and row["contact_type"] == "visit"
+                and row["contact_at"] >= today
+            ):
+                row["queued_at"] = row["contact_at"]  # today's walk-ins wait in the queue
             self.sink.add("traffic", row)
         self.switches.sort(key=lambda item: (item[0], item[1]["id"]))
         for _, row in self.switches:

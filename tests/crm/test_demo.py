@@ -206,7 +206,11 @@ def test_employees_as_in_the_brochure(db: Database) -> None:
     assert staff["Перязева Н."]["extension"] == "005"
     assert staff["Сардин Э.В."]["extension"] == "1113"
     assert staff["Аминева В.Р."]["extension"] is None
-    assert all(r["pin_hash"] is None for r in staff.values())
+    from lsnode.crm.demo import DEMO_PIN
+    from lsnode.crm.staff import verify_pin
+
+    assert all(verify_pin(DEMO_PIN, r["pin_hash"]) for r in staff.values())
+    assert not verify_pin("0000", staff["Петухов В.П."]["pin_hash"])
     roles = {r["role"] for r in staff.values()}
     assert roles == {"secretary", "manager", "adviser", "admin", "marketing"}
     for r in staff.values():
