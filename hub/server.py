@@ -58,6 +58,7 @@ log = logging.getLogger("lsavto.hub")
 REVOCATION_CHECK_S = 1.0
 TOMBSTONE_DAYS = 90.0
 LOCAL_WRITE_POLL_S = 0.05
+AUTO_IGNORE_EVERY_S = 600.0
 SNAPSHOT_CHUNK = 1 << 20
 SNAPSHOT_BURST = 3
 SNAPSHOT_WINDOW_S = 60.0
@@ -145,6 +146,7 @@ class Hub:
         self._tasks.append(asyncio.create_task(self._watch_revocations()))
         self._tasks.append(asyncio.create_task(self._purge_daily()))
         self._tasks.append(asyncio.create_task(self._watch_local_writes()))
+        self._tasks.append(asyncio.create_task(self._auto_ignore_regularly()))
         if self.mdns_interfaces:
             from lsnode.sync.discovery import HubAdvertiser, HubAnnouncement
 
@@ -298,6 +300,28 @@ class Hub:
             if now != version:
                 version = now
                 await self.fan_out()
+
+    def auto_ignore(self, now: Any = None) -> int:
+        """Ignore contacts left unprocessed past their purpose's day limit (SPEC §1); the hub
+        does it so that it happens once, whichever nodes are on. ``now``: a clock, for tests."""
+        from lsnode.crm.clock import system_clock
+        from lsnode.crm.traffic import Traffic
+        from lsnode.store.repos import SqliteClients
+        from lsnode.store.traffic import SqliteTraffic
+
+        reader = SqliteTraffic(self.db)
+        traffic = Traffic(self.store.writer, reader, reader, SqliteClients(self.db),
+                          now or system_clock)  # fmt: skip
+        done = traffic.auto_ignore()
+        if done:
+            log.info("auto-ignored %d contacts past their purpose's day limit", done)
+        return done
+
+    async def _auto_ignore_regularly(self) -> None:
+        while True:
+            if self.auto_ignore():
+                await self.fan_out()
+            await asyncio.sleep(AUTO_IGNORE_EVERY_S)
 
     def purge(self) -> int:
         """Forget deletions older than ``tombstone_days`` (nodes that slept longer re-bootstrap)."""
