@@ -324,18 +324,23 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Until the app exists: make sure the demo base exists, then show what search finds."""
-    from lsnode.store.db import db_path
+    """The product on demo data: a hub and paired workstations on loopback (``demo_run``)."""
+    from lsnode.demo_run import DemoPlan, run
 
-    data = _data_dir(args)
-    if not db_path(data).exists():
-        print(f"creating a demo dealership with {args.clients} clients in {data} …")
-        counts = seed_demo(data, args.clients, args.seed, _today(args))
-        print("  " + ", ".join(f"{t}: {n}" for t, n in counts.items()))
-    for query in ("8 925 111-22-33", "2233", "н433ар", "Иванов Вас"):
-        print(f"\n$ lsavto search --data {data} '{query}'")
-        cmd_search(argparse.Namespace(data=data, query=query, limit=5, region="RU", json=False))
-    return 0
+    if not 1 <= args.windows <= 4:
+        raise InputError("--windows must be between 1 and 4")
+    plan = DemoPlan(
+        root=_data_dir(args),
+        clients=args.clients,
+        seed=args.seed,
+        today=_today(args),
+        windows=args.windows,
+        kiosk=args.kiosk,
+        headless=args.headless,
+        device=args.device,
+        port=args.port,
+    )
+    return run(plan)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -656,11 +661,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--today", help="the demo's «today», YYYY-MM-DD (default: today)")
     p.set_defaults(func=cmd_demo_data)
 
-    p = sub.add_parser("demo", help="run the product on a demo data dir (created if missing)")
+    p = sub.add_parser(
+        "demo", help="run a hub and workstations on demo data (created if missing), no set-up"
+    )
     _data_arg(p)
     p.add_argument("--clients", type=int, default=2000)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--today", help=argparse.SUPPRESS)
+    p.add_argument("--windows", type=int, default=1, help="workstation windows (nodes), 1-4")
+    p.add_argument("--kiosk", action="store_true", help="also start the reception kiosk")
+    p.add_argument("--headless", action="store_true", help="sync agents instead of windows")
+    p.add_argument("--device", default="tablet", choices=("tablet", "desk", "kiosk"))
+    p.add_argument("--port", type=int, default=48765, help="the hub port on 127.0.0.1 (0: any)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("client", help="add, edit, delete or show a client")
