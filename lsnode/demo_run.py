@@ -148,7 +148,9 @@ def run(plan: DemoPlan) -> int:
     try:
         for name, kind in plan.nodes():
             data = pair_node(plan, name, address)
-            children.append(subprocess.Popen(node_command(plan, name, kind, data), env=env))
+            children.append(
+                subprocess.Popen(node_command(plan, name, kind, data), env=env, text=True)
+            )
         from lsnode.crm.demo import DEMO_PIN
 
         print(
