@@ -96,7 +96,9 @@ class Hub:
         name: str = "LSAvto hub",
         snapshot_threshold: int = SNAPSHOT_THRESHOLD,
         tombstone_days: float = TOMBSTONE_DAYS,
+        notify_clock: Any = None,
     ) -> None:
+        self.notify_clock = notify_clock  # lsnode.notify: tests pass a clock they move by hand
         self.snapshot_threshold = snapshot_threshold
         self.tombstone_days = tombstone_days
         self.data_dir = Path(data_dir)
@@ -146,6 +148,12 @@ class Hub:
         self._tasks.append(asyncio.create_task(self._watch_revocations()))
         self._tasks.append(asyncio.create_task(self._purge_daily()))
         self._tasks.append(asyncio.create_task(self._watch_local_writes()))
+        # -- notifications (lsnode.notify): scheduler + sender; `await hub.notifier.tick()` ----
+        from lsnode.notify.hub import HubNotifier
+
+        self.notifier = HubNotifier(self, clock=self.notify_clock)
+        self._tasks.append(asyncio.create_task(self.notifier.run()))
+        # -- end notifications -------------------------------------------------------------------
         self._tasks.append(asyncio.create_task(self._auto_ignore_regularly()))
         if self.mdns_interfaces:
             from lsnode.sync.discovery import HubAdvertiser, HubAnnouncement
@@ -304,7 +312,7 @@ class Hub:
     def auto_ignore(self, now: Any = None) -> int:
         """Ignore contacts left unprocessed past their purpose's day limit (SPEC §1); the hub
         does it so that it happens once, whichever nodes are on. ``now``: a clock, for tests."""
-        from lsnode.crm.clock import system_clock
+        from lsnode.clock import system_clock
         from lsnode.crm.traffic import Traffic
         from lsnode.store.repos import SqliteClients
         from lsnode.store.traffic import SqliteTraffic

@@ -70,7 +70,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     data = _data_dir(args)
     db = init_store(data)
     try:
-        install_defaults(Writer(db), SqliteTraffic(db))  # a new dealership starts with these
+        if not args.bare:  # a new dealership starts with the brochure's contact purposes
+            install_defaults(Writer(db), SqliteTraffic(db))
     finally:
         db.close()
     _out(args, {"data": str(data), "db": str(db_path(data))}, f"initialised {db_path(data)}")
@@ -344,6 +345,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.bench == "calls":
+        from bench import calls as bench_calls
+
+        result = bench_calls.run(calls=args.calls, minutes=args.minutes)
+        print(json.dumps(result, ensure_ascii=False, indent=None if args.json else 2))
+        return 0
+    if args.bench == "notify":
+        from bench import notify as bench_notify
+
+        result = bench_notify.run(reminders=args.reminders, smtp_messages=args.smtp_messages)
+        print(json.dumps(result, ensure_ascii=False, indent=None if args.json else 2))
+        return 0
     if args.bench == "sync":
         from bench import sync as bench_sync
 
@@ -648,8 +661,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("init", help="create a data dir and its database")
+    p = sub.add_parser(
+        "init", help="create a hub's data dir (nodes get theirs from `lsavto pair`)"
+    )
     _data_arg(p)
+    p.add_argument(
+        "--bare", action="store_true", help="without the default contact purposes (an import)"
+    )
     _json_arg(p)
     p.set_defaults(func=cmd_init)
 
@@ -778,10 +796,25 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument("--rss-nodes", type=int, default=30, help="agents connected for hub RSS")
     _json_arg(bp)
     bp.set_defaults(func=cmd_bench)
+    bp = bsub.add_parser("calls", help="INVITE → node popup, audio relay delay, CPU per call")
+    bp.add_argument("--calls", type=int, default=5, help="concurrent calls")
+    bp.add_argument("--minutes", type=float, default=0.5, help="length of the long bridged call")
+    _json_arg(bp)
+    bp.set_defaults(func=cmd_bench)
+    bp = bsub.add_parser("notify", help="rendering + queueing reminders, SMTP delivery rate")
+    bp.add_argument("--reminders", type=int, default=10_000, help="reminders to render and queue")
+    bp.add_argument("--smtp-messages", type=int, default=300, help="messages sent to the sink")
+    _json_arg(bp)
+    bp.set_defaults(func=cmd_bench)
 
     from lsnode.cli_traffic import add_commands as traffic_commands
+    from lsnode.ui.cli import add_commands as ui_commands
 
     traffic_commands(sub)
+    ui_commands(sub)
+    from lsnode.notify.cli import add_commands as notify_commands
+
+    notify_commands(sub)
     return parser
 
 

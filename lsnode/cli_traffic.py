@@ -19,7 +19,7 @@ from lsnode.errors import InputError, NotFound
 
 def _ctx(args: argparse.Namespace) -> Any:
     from lsnode.cli import _open
-    from lsnode.crm.clock import system_clock
+    from lsnode.clock import system_clock
     from lsnode.crm.traffic import Traffic
     from lsnode.store.changes import Writer
     from lsnode.store.repos import SqliteClients
@@ -178,7 +178,7 @@ def cmd_traffic_purposes(args: argparse.Namespace) -> int:
 
 def cmd_employee(args: argparse.Namespace) -> int:
     from lsnode.cli import _out
-    from lsnode.crm.clock import local_day_start, system_clock
+    from lsnode.clock import local_day_start, system_clock
     from lsnode.crm.staff import set_pin, set_presence
     from lsnode.store.changes import Writer
 

@@ -20,7 +20,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-from lsnode.crm.clock import instant
+from lsnode.clock import instant
 from lsnode.errors import InputError, NotFound
 from lsnode.store.ports import Row, RowWriter, StaffReader
 

@@ -26,8 +26,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final, Protocol
 
+from lsnode.clock import instant, parse_instant
 from lsnode.crm.clients import phone_row
-from lsnode.crm.clock import instant, parse_instant
 from lsnode.crm.normalize import normalize_phone, normalize_plate, normalize_vin
 from lsnode.crm.staff import Right, Session
 from lsnode.errors import InputError, NotFound
@@ -58,6 +58,7 @@ class Action(StrEnum):
     LOSE = "lose"  # Упущенный контакт
     CANCEL = "cancel"  # Отменить обработку
     NOTE = "note"  # a changed note or extra info
+    LEAVE_QUEUE = "leave_queue"  # the caller hung up while waiting: unprocessed, not waiting
 
 
 S, A = TrafficStatus, Action
@@ -78,6 +79,7 @@ TRANSITIONS: Final[Mapping[tuple[TrafficStatus, Action], TrafficStatus]] = {
     **{(s, A.ATTACH_DOCUMENT): S.DOCUMENT_ATTACHED for s in (S.NEW, S.IN_WORK)},
     **{(s, A.CANCEL): S.IN_WORK for s in _PROCESSED},
     (S.LOST, A.CANCEL): S.NEW,
+    (S.NEW, A.LEAVE_QUEUE): S.NEW,
     **{(s, A.NOTE): s for s in S},
 }
 
@@ -257,13 +259,22 @@ class Traffic:
         vin = normalize_vin(draft.vin).value if draft.vin.strip() else ""
         plate = normalize_plate(draft.plate).display if draft.plate.strip() else ""
         make_model = _one_line("make/model", draft.make_model, 120)
+        # A call is registered by the hub from the voice menu: the employee asks for the car
+        # and the region during the call, so the purpose's requirements wait until processing.
+        by_phone = draft.origin == "phone"
         if (
             purpose is not None
+            and not by_phone
             and purpose["require_car"]
             and not (draft.car_id or make_model or vin or plate)
         ):
             raise InputError(f"the purpose «{purpose['full_name']}» requires the car's make/model")
-        if purpose is not None and purpose["require_region"] and not draft.region_id:
+        if (
+            purpose is not None
+            and not by_phone
+            and purpose["require_region"]
+            and not draft.region_id
+        ):
             raise InputError(f"the purpose «{purpose['full_name']}» requires the region")
         if draft.responsible_id:
             emp = self.staff.employee(draft.responsible_id)
@@ -454,6 +465,19 @@ class Traffic:
         by = session.employee_id if session else None
         changes = {"status": nxt.value, "loss_reason": reason, "processed_at": instant(now)}
         self._apply(row, A.LOSE, by, now, changes, {"reason": reason})
+        return self._row(traffic_id)
+
+    def leave_queue(self, traffic_id: str, reason: str) -> Row:
+        """The caller hung up while waiting (the hub): off the waiting queue, still unprocessed
+        — the callback task is how it gets processed."""
+        row = self._row(traffic_id)
+        nxt = next_status(row["status"], A.LEAVE_QUEUE)
+        if not row["queued_at"]:
+            return row
+        reason = _one_line("reason", reason, 200)
+        changes = {"status": nxt.value, "queued_at": None}
+        detail = {"queued_at": row["queued_at"], "reason": reason}
+        self._apply(row, A.LEAVE_QUEUE, None, self.now(), changes, detail)
         return self._row(traffic_id)
 
     def cancel(self, traffic_id: str, session: Session) -> Row:

@@ -15,7 +15,7 @@ from lsnode.store.schema import COMMON, TABLES
 migrations = Migrations("lsnode")
 
 #: Bumped with every migration; exchanged with the hub at connect (sync issue).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 
 
 def _create_table_sql(name: str, columns: dict[str, str], numbered: bool) -> str:
@@ -128,3 +128,17 @@ END"""
 def m002_traffic_workflow(db: Database) -> None:
     """The traffic card's history, the waiting queue's times, and since-when of presence."""
     _tables_of(db, 2)
+
+
+@migrations()
+def m003_notifications(db: Database) -> None:
+    """Notifications (SPEC §3): settings, channels, templates, rules, the message journal and
+    its deliveries, LAN messages, tasks; the service appointment's columns on documents."""
+    _tables_of(db, 3)
+
+
+@migrations()
+def m004_telephony(db: Database) -> None:
+    """IP telephony (SPEC §5): the SIP line and its state, calls, their routing decisions, the
+    nodes' call requests; the ring time of a contact purpose."""
+    _tables_of(db, 4)

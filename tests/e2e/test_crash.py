@@ -121,7 +121,7 @@ class Templates:
         self.root = root
         self.written: dict[int, list[str]] = {}
         hub = HubProcess(root / "0" / "hub")
-        cli_json("init", "--data", str(hub.data))
+        cli_json("init", "--data", str(hub.data), "--bare")  # counts below are exact
         hub.start()
         try:
             code = cli_json("hub", "pairing-code", "--data", str(hub.data))["code"]

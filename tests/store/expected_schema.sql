@@ -5,6 +5,20 @@ CREATE INDEX _rowmeta_local_seq ON _rowmeta (local_seq) WHERE local_seq IS NOT N
 -- index idx__sqlite_migrations_migration_set_name
 CREATE UNIQUE INDEX "idx__sqlite_migrations_migration_set_name"
     ON "_sqlite_migrations" ("migration_set", "name");
+-- index idx_call_requests_status
+CREATE INDEX idx_call_requests_status ON call_requests (status);
+-- index idx_call_routes_call_id
+CREATE INDEX idx_call_routes_call_id ON call_routes (call_id);
+-- index idx_calls_counterparty_id
+CREATE INDEX idx_calls_counterparty_id ON calls (counterparty_id);
+-- index idx_calls_employee_id_state
+CREATE INDEX idx_calls_employee_id_state ON calls (employee_id, state);
+-- index idx_calls_phone_e164
+CREATE INDEX idx_calls_phone_e164 ON calls (phone_e164);
+-- index idx_calls_started_at
+CREATE INDEX idx_calls_started_at ON calls (started_at);
+-- index idx_calls_traffic_id
+CREATE INDEX idx_calls_traffic_id ON calls (traffic_id);
 -- index idx_cars_customer_id
 CREATE INDEX idx_cars_customer_id ON cars (customer_id);
 -- index idx_cars_owner_id
@@ -35,6 +49,32 @@ CREATE INDEX idx_documents_car_id ON documents (car_id);
 CREATE INDEX idx_documents_counterparty_id_is_open ON documents (counterparty_id, is_open);
 -- index idx_documents_doc_date
 CREATE INDEX idx_documents_doc_date ON documents (doc_date);
+-- index idx_documents_status_at
+CREATE INDEX idx_documents_status_at ON documents (status_at);
+-- index idx_documents_visit_at
+CREATE INDEX idx_documents_visit_at ON documents (visit_at);
+-- index idx_lan_messages_employee_id_read_at
+CREATE INDEX idx_lan_messages_employee_id_read_at ON lan_messages (employee_id, read_at);
+-- index idx_lan_messages_node_id_read_at
+CREATE INDEX idx_lan_messages_node_id_read_at ON lan_messages (node_id, read_at);
+-- index idx_notify_addressees_message_id
+CREATE INDEX idx_notify_addressees_message_id ON notify_addressees (message_id);
+-- index idx_notify_addressees_status_next_attempt_at
+CREATE INDEX idx_notify_addressees_status_next_attempt_at ON notify_addressees (status, next_attempt_at);
+-- index idx_notify_attempts_addressee_id
+CREATE INDEX idx_notify_attempts_addressee_id ON notify_attempts (addressee_id);
+-- index idx_notify_messages_counterparty_id
+CREATE INDEX idx_notify_messages_counterparty_id ON notify_messages (counterparty_id);
+-- index idx_notify_messages_document_id
+CREATE INDEX idx_notify_messages_document_id ON notify_messages (document_id);
+-- index idx_notify_rules_template_id
+CREATE INDEX idx_notify_rules_template_id ON notify_rules (template_id);
+-- index idx_settings_key
+CREATE INDEX idx_settings_key ON settings (key);
+-- index idx_tasks_due_at
+CREATE INDEX idx_tasks_due_at ON tasks (due_at);
+-- index idx_tasks_employee_id_done_at
+CREATE INDEX idx_tasks_employee_id_done_at ON tasks (employee_id, done_at);
 -- index idx_traffic_contact_at
 CREATE INDEX idx_traffic_contact_at ON traffic (contact_at);
 -- index idx_traffic_counterparty_id
@@ -74,6 +114,64 @@ CREATE TABLE branches (
   name TEXT NOT NULL,
   address TEXT,
   region_id TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+-- table call_requests
+CREATE TABLE call_requests (
+  id TEXT PRIMARY KEY NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('dial', 'transfer', 'hangup')),
+  employee_id TEXT,
+  call_id TEXT,
+  to_employee_id TEXT,
+  phone TEXT NOT NULL DEFAULT '',
+  counterparty_id TEXT,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'failed')),
+  result TEXT NOT NULL DEFAULT '',
+  done_at TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+-- table call_routes
+CREATE TABLE call_routes (
+  id TEXT PRIMARY KEY NOT NULL,
+  call_id TEXT NOT NULL,
+  at TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  employee_id TEXT,
+  reason TEXT NOT NULL,
+  skipped TEXT NOT NULL DEFAULT '[]',
+  outcome TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+-- table calls
+CREATE TABLE calls (
+  id TEXT PRIMARY KEY NOT NULL,
+  line_id TEXT,
+  direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+  state TEXT NOT NULL CHECK (state IN ('incoming', 'menu', 'queued', 'ringing', 'dialing', 'talking', 'transferred', 'ended', 'missed')),
+  sip_call_id TEXT NOT NULL DEFAULT '',
+  caller_number TEXT NOT NULL DEFAULT '',
+  caller_name TEXT NOT NULL DEFAULT '',
+  phone_e164 TEXT,
+  counterparty_id TEXT,
+  department TEXT,
+  purpose_id TEXT,
+  menu_digits TEXT NOT NULL DEFAULT '',
+  employee_id TEXT,
+  extension TEXT NOT NULL DEFAULT '',
+  traffic_id TEXT,
+  recording TEXT NOT NULL DEFAULT '',
+  codec TEXT NOT NULL DEFAULT '',
+  started_at TEXT NOT NULL,
+  menu_at TEXT,
+  queued_at TEXT,
+  ringing_at TEXT,
+  answered_at TEXT,
+  ended_at TEXT,
+  talk_s INTEGER,
+  end_reason TEXT NOT NULL DEFAULT '',
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL
 ) STRICT;
@@ -124,7 +222,7 @@ CREATE TABLE contact_purposes (
   employee_ids TEXT NOT NULL DEFAULT '[]',
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL
-) STRICT;
+, ring_s INTEGER) STRICT;
 -- table contacts
 CREATE TABLE contacts (
   id TEXT PRIMARY KEY NOT NULL,
@@ -213,7 +311,7 @@ CREATE TABLE documents (
   note TEXT NOT NULL DEFAULT '',
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL
-) STRICT;
+, visit_at TEXT, appointment_kind TEXT NOT NULL DEFAULT '', status_at TEXT) STRICT;
 -- table employees
 CREATE TABLE employees (
   id TEXT PRIMARY KEY NOT NULL,
@@ -240,10 +338,161 @@ CREATE TABLE info_sources (
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL
 ) STRICT;
+-- table lan_messages
+CREATE TABLE lan_messages (
+  id TEXT PRIMARY KEY NOT NULL,
+  employee_id TEXT,
+  node_id TEXT,
+  addressee_id TEXT,
+  title TEXT NOT NULL DEFAULT '',
+  text TEXT NOT NULL,
+  read_at TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+-- table notify_addressees
+CREATE TABLE notify_addressees (
+  id TEXT PRIMARY KEY NOT NULL,
+  message_id TEXT NOT NULL,
+  recipient_kind TEXT NOT NULL CHECK (recipient_kind IN ('counterparty', 'employee', 'test')),
+  recipient_id TEXT,
+  recipient TEXT NOT NULL DEFAULT '',
+  channel_kind TEXT NOT NULL CHECK (channel_kind IN ('email', 'sms', 'lan', 'file', 'ftp', 'phone')),
+  channel_id TEXT,
+  address TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'delivered', 'failed', 'refused', 'expired')),
+  not_before TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  next_attempt_at TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  sent_at TEXT,
+  delivered_at TEXT,
+  outcome TEXT NOT NULL DEFAULT '',
+  info TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+-- table notify_attempts
+CREATE TABLE notify_attempts (
+  id TEXT PRIMARY KEY NOT NULL,
+  addressee_id TEXT NOT NULL,
+  at TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  info TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+-- table notify_channels
+CREATE TABLE notify_channels (
+  id TEXT PRIMARY KEY NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('email', 'sms', 'lan', 'file', 'ftp', 'phone')),
+  name TEXT NOT NULL,
+  enabled INTEGER NOT NULL DEFAULT 1,
+  settings TEXT NOT NULL DEFAULT '{}',
+  secret_sealed TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+-- table notify_messages
+CREATE TABLE notify_messages (
+  id TEXT PRIMARY KEY NOT NULL,
+  number INTEGER UNIQUE,
+  category TEXT NOT NULL CHECK (category IN ('service', 'salon', 'warehouse', 'crm', 'general')),
+  type TEXT NOT NULL,
+  template_id TEXT,
+  rule_id TEXT,
+  document_id TEXT,
+  counterparty_id TEXT,
+  occasion TEXT NOT NULL,
+  subject TEXT NOT NULL DEFAULT '',
+  text TEXT NOT NULL,
+  idem_key TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+-- table notify_rules
+CREATE TABLE notify_rules (
+  id TEXT PRIMARY KEY NOT NULL,
+  template_id TEXT NOT NULL,
+  trigger TEXT NOT NULL CHECK (trigger IN ('event', 'schedule')),
+  event TEXT NOT NULL,
+  enabled INTEGER NOT NULL DEFAULT 1,
+  calc_time TEXT,
+  offset_minutes INTEGER NOT NULL DEFAULT 0,
+  relevance_hours REAL NOT NULL DEFAULT 1,
+  appointment_kinds TEXT NOT NULL DEFAULT '[]',
+  statuses TEXT NOT NULL DEFAULT '[]',
+  persons_only INTEGER NOT NULL DEFAULT 1,
+  to_client INTEGER NOT NULL DEFAULT 1,
+  employee_ids TEXT NOT NULL DEFAULT '[]',
+  roles TEXT NOT NULL DEFAULT '[]',
+  counterparty_ids TEXT NOT NULL DEFAULT '[]',
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+-- table notify_templates
+CREATE TABLE notify_templates (
+  id TEXT PRIMARY KEY NOT NULL,
+  category TEXT NOT NULL CHECK (category IN ('service', 'salon', 'warehouse', 'crm', 'general')),
+  type TEXT NOT NULL,
+  name TEXT NOT NULL,
+  enabled INTEGER NOT NULL DEFAULT 1,
+  channel_kind TEXT NOT NULL CHECK (channel_kind IN ('email', 'sms', 'lan', 'file', 'ftp', 'phone')),
+  channel_id TEXT,
+  subject TEXT NOT NULL DEFAULT '',
+  body TEXT NOT NULL DEFAULT '',
+  test_address TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
 -- table regions
 CREATE TABLE regions (
   id TEXT PRIMARY KEY NOT NULL,
   name TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+-- table settings
+CREATE TABLE settings (
+  id TEXT PRIMARY KEY NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+-- table sip_lines
+CREATE TABLE sip_lines (
+  id TEXT PRIMARY KEY NOT NULL,
+  name TEXT NOT NULL DEFAULT '',
+  server TEXT NOT NULL,
+  port INTEGER NOT NULL DEFAULT 5060,
+  username TEXT NOT NULL,
+  mode TEXT NOT NULL CHECK (mode IN ('bridge', 'redirect', 'refer')),
+  enabled INTEGER NOT NULL DEFAULT 1,
+  menu TEXT NOT NULL DEFAULT '',
+  ring_s INTEGER NOT NULL DEFAULT 20,
+  state TEXT NOT NULL CHECK (state IN ('off', 'registering', 'registered', 'down')),
+  state_since TEXT,
+  state_detail TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+-- table tasks
+CREATE TABLE tasks (
+  id TEXT PRIMARY KEY NOT NULL,
+  employee_id TEXT,
+  action TEXT NOT NULL DEFAULT 'call',
+  due_at TEXT NOT NULL,
+  counterparty_id TEXT,
+  phone TEXT NOT NULL DEFAULT '',
+  car_id TEXT,
+  document_id TEXT,
+  text TEXT NOT NULL DEFAULT '',
+  source TEXT NOT NULL DEFAULT '',
+  source_id TEXT,
+  done_at TEXT,
+  outcome TEXT NOT NULL DEFAULT '',
+  confirmed_at TEXT,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL
 ) STRICT;
