@@ -42,6 +42,7 @@ from kivy.uix.widget import Widget
 from lsnode.runtime import Runtime
 from lsnode.ui import boot, i18n, screens
 from lsnode.ui.context import NodeContext
+from lsnode.ui.services import Services
 from lsnode.ui.shell import PopupEntry, PopupStack, PopupVM, ShellVM
 from lsnode.ui.theme import DEFAULT_DEVICE, DEFAULT_THEME, THEMES
 from lsnode.ui.theme import device as device_profile
@@ -277,6 +278,7 @@ class WorkstationApp(App):  # type: ignore[misc]
         self.sync = sync
         self.start_screen = start_screen
         self.ctx: NodeContext | None = None
+        self.services: Services | None = None  # the domain for screens (lsnode.ui.services)
         self.shell = ShellVM()
         self.title = "LSAvto"
 
@@ -298,6 +300,7 @@ class WorkstationApp(App):  # type: ignore[misc]
         ctx = NodeContext(Path(self.data_dir), self.runtime)
         ctx.open()
         self.ctx = ctx
+        self.services = Services(ctx)
         self.shell.status.bind_context(ctx)
         specs = screens.load_all()
         self.shell.nav.load(specs)
