@@ -661,9 +661,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser(
-        "init", help="create a hub's data dir (nodes get theirs from `lsavto pair`)"
-    )
+    p = sub.add_parser("init", help="create a hub's data dir (nodes get theirs from `lsavto pair`)")
     _data_arg(p)
     p.add_argument(
         "--bare", action="store_true", help="without the default contact purposes (an import)"
