@@ -345,12 +345,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    if args.bench == "calls":
-        from bench import calls as bench_calls
-
-        result = bench_calls.run(calls=args.calls, minutes=args.minutes)
-        print(json.dumps(result, ensure_ascii=False, indent=None if args.json else 2))
-        return 0
     if args.bench == "notify":
         from bench import notify as bench_notify
 
@@ -792,11 +786,6 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument("--backlog", type=int, default=100_000, help="changes a node catches up on")
     bp.add_argument("--bootstrap-rows", type=int, default=1_000_000, help="rows in the snapshot")
     bp.add_argument("--rss-nodes", type=int, default=30, help="agents connected for hub RSS")
-    _json_arg(bp)
-    bp.set_defaults(func=cmd_bench)
-    bp = bsub.add_parser("calls", help="INVITE → node popup, audio relay delay, CPU per call")
-    bp.add_argument("--calls", type=int, default=5, help="concurrent calls")
-    bp.add_argument("--minutes", type=float, default=0.5, help="length of the long bridged call")
     _json_arg(bp)
     bp.set_defaults(func=cmd_bench)
     bp = bsub.add_parser("notify", help="rendering + queueing reminders, SMTP delivery rate")
