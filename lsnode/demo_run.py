@@ -127,10 +127,7 @@ def node_command(plan: DemoPlan, name: str, kind: str, data: Path) -> list[str]:
         return [*_lsavto(), "node", "--data", str(data)]
     if kind == "kiosk":
         return [*_lsavto(), "kiosk", "--data", str(data)]
-    return [
-        *_lsavto(), "app", "--data", str(data), "--device", plan.device,
-        "--title", f"LSAvto — {name}", *plan.extra_app_args,
-    ]  # fmt: skip
+    return [*_lsavto(), "app", "--data", str(data), "--device", plan.device, *plan.extra_app_args]
 
 
 def _interrupt(signum: int, frame: object) -> None:
