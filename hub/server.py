@@ -154,6 +154,14 @@ class Hub:
         self.notifier = HubNotifier(self, clock=self.notify_clock)
         self._tasks.append(asyncio.create_task(self.notifier.run()))
         # -- end notifications -------------------------------------------------------------------
+        # -- voice (lsnode.voice): the SIP line, when `lsavto voice configure` set one up -------
+        self.voice: Any = None
+        if self.db.execute("SELECT 1 FROM sip_lines WHERE enabled = 1 LIMIT 1").fetchone():
+            from hub.voice import HubVoice
+
+            self.voice = HubVoice(self)
+            await self.voice.start()
+        # -- end voice ---------------------------------------------------------------------------
         self._tasks.append(asyncio.create_task(self._auto_ignore_regularly()))
         if self.mdns_interfaces:
             from lsnode.sync.discovery import HubAdvertiser, HubAnnouncement
@@ -178,6 +186,8 @@ class Hub:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
+        if getattr(self, "voice", None) is not None:
+            await self.voice.stop()  # voice: hangs up, de-registers, publishes the line's state
         if self._advertiser is not None:
             await self._advertiser.stop()
         if self._server is not None:

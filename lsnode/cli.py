@@ -345,6 +345,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.bench == "calls":
+        from bench import calls as bench_calls
+
+        result = bench_calls.run(calls=args.calls, minutes=args.minutes)
+        print(json.dumps(result, ensure_ascii=False, indent=None if args.json else 2))
+        return 0
     if args.bench == "notify":
         from bench import notify as bench_notify
 
@@ -788,6 +794,11 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument("--rss-nodes", type=int, default=30, help="agents connected for hub RSS")
     _json_arg(bp)
     bp.set_defaults(func=cmd_bench)
+    bp = bsub.add_parser("calls", help="INVITE → node popup, audio relay delay, CPU per call")
+    bp.add_argument("--calls", type=int, default=5, help="concurrent calls")
+    bp.add_argument("--minutes", type=float, default=0.5, help="length of the long bridged call")
+    _json_arg(bp)
+    bp.set_defaults(func=cmd_bench)
     bp = bsub.add_parser("notify", help="rendering + queueing reminders, SMTP delivery rate")
     bp.add_argument("--reminders", type=int, default=10_000, help="reminders to render and queue")
     bp.add_argument("--smtp-messages", type=int, default=300, help="messages sent to the sink")
@@ -802,6 +813,9 @@ def build_parser() -> argparse.ArgumentParser:
     from lsnode.notify.cli import add_commands as notify_commands
 
     notify_commands(sub)
+    from lsnode.voice.cli import add_commands as voice_commands
+
+    voice_commands(sub)
     return parser
 
 

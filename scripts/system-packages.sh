@@ -19,6 +19,9 @@ sqlite3.connect(":memory:").execute("CREATE VIRTUAL TABLE t USING fts5(x, tokeni
 PY
     # The UI tests render offscreen through Mesa (llvmpipe): the same libraries the app needs.
     want+=(libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri libmtdev1)
+    # The voice tests: kamailio as the PBX, sipp (sip-tester, with its pcaps) as callers and
+    # phones; espeak-ng and sox regenerate the IVR prompts (scripts/voice-prompts.sh).
+    want+=(kamailio sip-tester espeak-ng sox)
     ;;
   *) echo "usage: $0 base|test" >&2; exit 2 ;;
 esac
