@@ -8,6 +8,7 @@ version, so a typo in ``--data`` never silently creates an empty base.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,9 +26,22 @@ def db_path(data_dir: Path) -> Path:
     return Path(data_dir) / DB_NAME
 
 
+def _journal_mode_wal(conn: sqlite3.Connection) -> str:
+    """Switch to WAL; a new file another process is creating at the same moment answers «locked»
+    without calling the busy handler, so wait for it here (up to the busy timeout)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _configure(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    mode = _journal_mode_wal(conn)
     if mode not in ("wal", "memory"):
         raise StoreError(f"SQLite refused WAL mode (got {mode!r})")
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -54,13 +68,27 @@ def schema_version(db: Database) -> int:
 
 
 def migrate(db: Database) -> None:
-    """Apply pending migrations and record the schema version."""
-    migrations.apply(db)
-    db.execute(
-        "INSERT INTO _meta(key, value) VALUES ('schema_version', ?) "
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        [str(SCHEMA_VERSION)],
-    )
+    """Apply pending migrations and record the schema version, under the write lock.
+
+    Two processes opening the same new data dir at once (``lsavto pair`` and the app, say) must
+    not both apply a migration: the lock is taken first, and what is pending is read under it.
+    """
+    nested = db.conn.in_transaction
+    if not nested:
+        db.execute("BEGIN IMMEDIATE")
+    try:
+        migrations.apply(db)
+        db.execute(
+            "INSERT INTO _meta(key, value) VALUES ('schema_version', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [str(SCHEMA_VERSION)],
+        )
+    except BaseException:
+        if not nested and db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    if not nested:
+        db.execute("COMMIT")
 
 
 def memory_store() -> Database:

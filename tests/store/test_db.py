@@ -7,7 +7,7 @@ import pytest
 
 from lsnode.errors import DataDirError
 from lsnode.store.db import connect, db_path, init_store, open_store, rebuild_search_index
-from lsnode.store.migrations import SCHEMA_VERSION
+from lsnode.store.migrations import SCHEMA_VERSION, migrations
 
 
 def test_a_new_data_dir_is_wal_with_busy_timeout(tmp_path: Path) -> None:
@@ -140,3 +140,32 @@ def test_bulk_load_indexes_at_the_end_and_keeps_the_triggers(tmp_path: Path) -> 
     assert db.execute("SELECT count(*) FROM counterparties").fetchone() == (51,)
     w.insert("counterparties", person("Сидоров"))
     assert found("сидоров*") == 1
+
+
+def test_processes_creating_one_data_dir_at_once_migrate_it_once(tmp_path: Path) -> None:
+    """``lsavto pair`` and the app (or two tools) may open a brand-new data dir together."""
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from lsnode.store.db import init_store\n"
+        "start = float(sys.argv[2])\n"
+        "while time.time() < start: pass\n"
+        "init_store(Path(sys.argv[1])).close()\n"
+    )
+    for attempt in range(3):
+        data = tmp_path / f"race{attempt}"
+        start = str(time.time() + 1.0)
+        procs = [
+            subprocess.Popen([sys.executable, "-c", code, str(data), start], stderr=subprocess.PIPE)
+            for _ in range(3)
+        ]
+        errors = [p.communicate(timeout=60)[1].decode() for p in procs]
+        assert [p.returncode for p in procs] == [0, 0, 0], errors
+        db = open_store(data)
+        applied = db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
+        db.close()
+        assert applied == len(list(migrations.pending(connect(":memory:"))))
