@@ -7,13 +7,18 @@ import signal
 import subprocess
 from pathlib import Path
 
+from lsnode.errors import DataDirError
 from lsnode.store.db import open_store
 from lsnode.store.traffic import SqliteTraffic
 from tests.e2e.test_hub_and_nodes import FACTOR, LSAVTO, run, wait_until
 
 
-def queue_of(data: Path) -> list[dict]:  # type: ignore[type-arg]
-    db = open_store(data)
+def queue_of(data: Path) -> list[dict] | None:  # type: ignore[type-arg]
+    """The node's queue, or None while ``lsavto pair`` is still creating its store."""
+    try:
+        db = open_store(data)
+    except DataDirError:
+        return None
     try:
         return SqliteTraffic(db).queue("salon")
     finally:
@@ -29,22 +34,22 @@ def test_a_visit_at_one_desk_is_in_every_queue_with_the_hubs_number(tmp_path: Pa
     )  # fmt: skip
     try:
         desk1, desk2 = root / "desk1", root / "desk2"
+        wait_until(lambda: all(queue_of(d) is not None for d in (desk1, desk2)), "desks", 120)
+        before = {r["id"] for r in queue_of(root / "hub") or []}
         wait_until(
-            lambda: all((d / "lsavto.db").exists() for d in (desk1, desk2)), "paired desks", 120
+            lambda: {r["id"] for r in queue_of(desk2) or []} == before, "desk2 caught up", 60
         )
-        before = {r["id"] for r in queue_of(root / "hub")}
-        wait_until(lambda: {r["id"] for r in queue_of(desk2)} == before, "desk2 caught up", 60)
         added = run(
             "traffic", "add", "--data", str(desk1), "--type", "visit", "--purpose", "22",
             "--phone", "+7 916 700-00-01", "--name", "Гостев Олег", "--queue",
         )  # fmt: skip
 
         def numbered_on_desk2() -> bool:
-            rows = {r["id"]: r for r in queue_of(desk2)}
+            rows = {r["id"]: r for r in queue_of(desk2) or []}
             return added["id"] in rows and rows[added["id"]]["number"] is not None
 
         wait_until(numbered_on_desk2, "the visit, numbered, in desk2's queue")
-        row = next(r for r in queue_of(desk2) if r["id"] == added["id"])
+        row = next(r for r in queue_of(desk2) or [] if r["id"] == added["id"])
         assert row["client_name"] == "Гостев О." and row["purpose_name"] == "А/м с пробегом"
     finally:
         demo.send_signal(signal.SIGTERM)

