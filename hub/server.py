@@ -142,6 +142,7 @@ class Hub:
             ssl=server_ssl_context(self.certificate),
             max_size=MAX_FRAME_BYTES,
             compression=None,
+            process_request=self._process_request,  # voice: call recordings (hub/recordings.py)
         )
         sock = next(iter(self._server.sockets))
         self.port = sock.getsockname()[1]
@@ -196,6 +197,14 @@ class Hub:
         if self._backup is not None:
             self._backup.stop()
         self.db.close()
+
+    # -- voice: paired nodes fetch call recordings over HTTPS on this port ----------------------
+    async def _process_request(self, connection: ServerConnection, request: Any) -> Any:
+        from hub.recordings import process_request
+
+        return await process_request(self, connection, request)
+
+    # -- end voice ---------------------------------------------------------------------------
 
     async def _handle(self, ws: ServerConnection) -> None:
         session = HubSession(

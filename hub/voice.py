@@ -32,6 +32,9 @@ log = logging.getLogger("lsavto.voice")
 SECRET_NAME = "sip-password"
 LOCAL_FILE = "voice.json"
 REQUEST_POLL_S = 0.2
+#: A «Набрать» that reaches the hub later than this (the node was offline) is not dialled: the
+#: employee's phone must not ring for a click made long ago.
+DIAL_TTL_S = 90.0
 
 
 def local_settings(data_dir: Path) -> dict[str, Any]:
@@ -129,6 +132,10 @@ class HubVoice:
             await asyncio.sleep(REQUEST_POLL_S)
             try:
                 for req in self.journal.pending_requests():
+                    if req["kind"] == "dial" and _age_s(req["created_at"]) > DIAL_TTL_S:
+                        self.journal.request_done(req["id"], False, "expired")
+                        await self.hub.fan_out()
+                        continue
                     if self.journal.claim_request(req["id"]):
                         self._execute(req)
                         await self.hub.fan_out()
@@ -153,7 +160,12 @@ class HubVoice:
                         client = j.clients.counterparty(req["counterparty_id"])
                         name = client["full_name"] if client else ""
                     result = line.dial(
-                        emp["id"], emp["extension"], req["phone"], req["counterparty_id"], name
+                        emp["id"],
+                        emp["extension"],
+                        req["phone"],
+                        req["counterparty_id"],
+                        name,
+                        req["call_id"] or None,  # «Перезвонить»: the call it returns
                     )
                     ok = True
             elif req["kind"] == "transfer":
@@ -168,3 +180,16 @@ class HubVoice:
             result = f"{type(exc).__name__}: {exc}"
         with contextlib.suppress(Exception):
             j.request_done(req["id"], ok, result)
+
+
+def _age_s(created_at: str | None) -> float:
+    """Seconds since a row's ``created_at`` (0 when it cannot be read)."""
+    from datetime import UTC, datetime
+
+    try:
+        then = datetime.fromisoformat(str(created_at).replace("Z", "+00:00"))
+    except ValueError:
+        return 0.0
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - then).total_seconds()

@@ -107,6 +107,11 @@ def seed_demo(data: Path, clients: int, seed: int, today: date) -> dict[str, int
         db.execute("PRAGMA cache_size = -1048576")
         with bulk_load(db):
             summary = generate_demo(writer, clients=clients, seed=seed, today=today)
+        # The brochure's channels, templates and rules; SMS to the demo's sink on loopback.
+        from lsnode.notify.demo import install_demo
+        from lsnode.store.notify import NotifyStore
+
+        install_demo(NotifyStore(db, writer=writer), files_dir=data / "notify-files")
         return dict(summary.counts)
     finally:
         db.close()
@@ -349,6 +354,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from bench import calls as bench_calls
 
         result = bench_calls.run(calls=args.calls, minutes=args.minutes)
+        print(json.dumps(result, ensure_ascii=False, indent=None if args.json else 2))
+        return 0
+    if args.bench == "ui":
+        from bench import ui as bench_ui
+
+        result = bench_ui.run(clients=args.clients, starts=args.starts, popups=args.popups)
         print(json.dumps(result, ensure_ascii=False, indent=None if args.json else 2))
         return 0
     if args.bench == "notify":
@@ -797,6 +808,12 @@ def build_parser() -> argparse.ArgumentParser:
     bp = bsub.add_parser("calls", help="INVITE → node popup, audio relay delay, CPU per call")
     bp.add_argument("--calls", type=int, default=5, help="concurrent calls")
     bp.add_argument("--minutes", type=float, default=0.5, help="length of the long bridged call")
+    _json_arg(bp)
+    bp.set_defaults(func=cmd_bench)
+    bp = bsub.add_parser("ui", help="app cold start, journal open/filter, popup latency")
+    bp.add_argument("--clients", type=int, default=10_000, help="demo clients (10k traffic rows)")
+    bp.add_argument("--starts", type=int, default=5, help="cold starts measured")
+    bp.add_argument("--popups", type=int, default=40, help="registrations on node A")
     _json_arg(bp)
     bp.set_defaults(func=cmd_bench)
     bp = bsub.add_parser("notify", help="rendering + queueing reminders, SMTP delivery rate")

@@ -126,12 +126,58 @@ def node_command(plan: DemoPlan, name: str, kind: str, data: Path) -> list[str]:
     if plan.headless:
         return [*_lsavto(), "node", "--data", str(data)]
     if kind == "kiosk":
-        return [*_lsavto(), "kiosk", "--data", str(data)]
+        return [*_lsavto(), "kiosk", "--data", str(data), "--windowed"]  # beside the desks
     return [*_lsavto(), "app", "--data", str(data), "--device", plan.device, *plan.extra_app_args]
 
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+class SmsSink:
+    """The demo's SMS gateway: takes what the hub sends (the json:// channel of the demo's
+    notification settings, 127.0.0.1:8026), prints it and appends it to ``<root>/sms.txt``."""
+
+    def __init__(self, root: Path, port: int) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        out = root / "sms.txt"
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                size = min(int(self.headers.get("Content-Length") or 0), 64 * 1024)
+                try:
+                    body = json.loads(self.rfile.read(size) or b"{}")
+                except ValueError:
+                    body = {}
+                to = self.path.partition("to=")[2] or "?"
+                text = str(body.get("body") or body.get("message") or body)[:1000]
+                line = f"{time.strftime('%H:%M:%S')} SMS → {to}: {text}"
+                print(line, flush=True)
+                with out.open("a", encoding="utf-8") as f:
+                    f.write(line + "\n")
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"status": "OK"}')
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        try:
+            self.server: ThreadingHTTPServer | None = ThreadingHTTPServer(
+                ("127.0.0.1", port), Handler
+            )
+        except OSError:
+            self.server = None  # the port is taken: SMS stay in the hub's journal as failed
+            return
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
 
 
 def run(plan: DemoPlan) -> int:
@@ -140,6 +186,9 @@ def run(plan: DemoPlan) -> int:
     prepare_hub(plan)
     signal.signal(signal.SIGTERM, _interrupt)  # stopped by a service manager: stop the children
     env = dict(os.environ)
+    from lsnode.notify.demo import SMS_PORT
+
+    sms = SmsSink(plan.root, SMS_PORT)
     hub, address = start_hub(plan, env)
     children: list[subprocess.Popen[str]] = [hub]
     try:
@@ -169,4 +218,5 @@ def run(plan: DemoPlan) -> int:
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 child.kill()
+        sms.close()
     return 0

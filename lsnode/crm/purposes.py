@@ -37,7 +37,10 @@ DEFAULTS: Final = (
     PurposeDraft("service", "in", "Ремонт автомобиля", "Ремонт", 2),
     PurposeDraft("service", "out", "Подтверждение записи на сервис", "Подтв. записи", 11),
     PurposeDraft("service", "out", "Послесервисное анкетирование", "Анкетирование", 7),
+    # «Рабочий контакт»: what a call made from a card («Набрать») is logged as (lsnode.voice)
+    PurposeDraft("service", "out", "Рабочий контакт (сервис)", "Рабочий (сервис)", 15),
     PurposeDraft("shop", "in", "Покупка запасных частей", "Запчасти", 21),
+    PurposeDraft("shop", "out", "Рабочий контакт (магазин)", "Рабочий (магазин)", 17),
     PurposeDraft(
         "salon", "in", "Покупка нового автомобиля", "Новый а/м", 1,
         require_car=True, auto_ignore_days=7,
@@ -48,6 +51,7 @@ DEFAULTS: Final = (
     PurposeDraft("salon", "out", "Обзвон после проведенного тест-драйва", "После тест-драйва", 107),
     PurposeDraft("salon", "out", "Поздравление с Днем Рождения", "День рождения", 106),
     PurposeDraft("salon", "out", "Холодный обзвон (салон)", "Холодный обзвон", 8),
+    PurposeDraft("salon", "out", "Рабочий контакт (салон)", "Рабочий (салон)", 14),
     PurposeDraft("feedback", "in", "Отзыв/претензия", "Отзыв/претензия", 31),
     PurposeDraft("other", "in", "Прочее", "Прочее", 32),
 )  # fmt: skip

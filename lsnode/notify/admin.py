@@ -325,6 +325,72 @@ def send_test(
     return message_id
 
 
+#: The journal's type of a channel check («Проверить» on «Способы уведомлений»).
+CHANNEL_TEST_TYPE = "channel_test"
+
+
+def send_channel_test(
+    store: NotifyStore,
+    channel_id: str,
+    now: datetime,
+    *,
+    address: str = "",
+    text: str,
+    employee_id: str | None = None,
+    relevance_hours: float = 1.0,
+) -> tuple[str, str]:
+    """Queue ``text`` through one channel to a test address (a LAN check: to ``employee_id``),
+    for the hub to send like any message; ``(message id, addressee id)`` — the screen watches
+    the addressee for the result. Consent is not asked of a test address."""
+    channel = store.require(store.channel(channel_id), "channel")
+    kind = channel["kind"]
+    to = address.strip()[:200]
+    if kind == "lan":
+        if not employee_id:
+            raise InputError("a LAN check goes to an employee: sign in first")
+        employee = store.require(store.employee(employee_id), "employee")
+        to = to or str(employee["short_name"])
+    elif not to and kind in ("sms", "email", "phone"):
+        raise InputError("no test recipient: give a phone or an e-mail address")
+    body = bound_body(text, kind)
+    if not body:
+        raise InputError("the check's text is empty")
+    message_id, addressee_id, stamp = uuid7(), uuid7(), iso(now)
+    draft = Draft(
+        {
+            "id": message_id,
+            "category": "general",
+            "type": CHANNEL_TEST_TYPE,
+            "template_id": None,
+            "rule_id": None,
+            "document_id": None,
+            "counterparty_id": None,
+            "occasion": f"channel_test:{stamp}",
+            "subject": clean_subject(str(channel["name"])),
+            "text": body,
+            "idem_key": f"channel:{channel_id}|test|{to}|{stamp}|{message_id}",
+        },
+        [
+            {
+                "id": addressee_id,
+                "message_id": message_id,
+                "recipient_kind": "test",
+                "recipient_id": employee_id if kind == "lan" else None,
+                "recipient": to,
+                "channel_kind": kind,
+                "channel_id": channel_id,
+                "address": to if kind != "lan" else "",
+                "status": "pending",
+                "not_before": stamp,
+                "expires_at": iso(now + timedelta(hours=relevance_hours)),
+                "next_attempt_at": stamp,
+            }
+        ],
+    )
+    enqueue(store, [draft])
+    return message_id, addressee_id
+
+
 # -- the journal -----------------------------------------------------------------------------
 
 

@@ -90,6 +90,32 @@ def reschedule_appointment(
     )
 
 
+def edit_appointment(
+    store: NotifyStore, document_id: str, draft: AppointmentDraft, now: datetime
+) -> bool:
+    """Change an appointment's car, adviser, kind and note, and move its visit if the draft's
+    differs (then it is booked and confirmed again, as ``reschedule_appointment``). The client
+    stays: another client is another appointment. True when the visit moved."""
+    doc = _appointment(store, document_id)
+    if draft.counterparty_id != doc["counterparty_id"]:
+        raise InputError("an appointment's client cannot change: book a new appointment")
+    if len(draft.note) > MAX_NOTE or len(draft.kind) > 100:
+        raise InputError("the note or the kind is too long")
+    moved = bool(iso(as_utc(draft.visit_at)) != doc["visit_at"])
+    with store.transaction():
+        changes = {
+            "car_id": draft.car_id,
+            "employee_id": draft.adviser_id,
+            "appointment_kind": " ".join(draft.kind.split()),
+            "note": draft.note.strip(),
+        }
+        if any(doc[k] != v for k, v in changes.items()):
+            store.update("documents", document_id, changes)
+        if moved:
+            reschedule_appointment(store, document_id, draft.visit_at, now)
+    return moved
+
+
 def set_appointment_status(
     store: NotifyStore, document_id: str, status: str, now: datetime
 ) -> None:

@@ -152,6 +152,16 @@ class NotifyStore:
             [limit],
         )
 
+    def recent_document_rows(self, doc_types: Sequence[str], limit: int) -> list[Row]:
+        """The latest documents of ``doc_types`` (by visit, status change, date): what a
+        template's preview offers as real data."""
+        return _rows(
+            self.db,
+            _DOC_JOIN + f"WHERE d.doc_type IN ({_marks(len(doc_types))}) "
+            "ORDER BY coalesce(d.visit_at, d.status_at, d.doc_date) DESC, d.id DESC LIMIT ?",
+            [*doc_types, limit],
+        )
+
     def party_rows(self, ids: Sequence[str]) -> list[Row]:
         """Counterparties shaped like document rows (no document, no car)."""
         return _rows(
@@ -336,6 +346,17 @@ class NotifyStore:
             ):
                 out[r["message_id"]].append(r)
         return out
+
+    def messages_of_document(self, document_id: str, limit: int = 50) -> list[Row]:
+        """The messages made for one document (an appointment's confirmation, reminders),
+        newest first, with their template's name."""
+        return _rows(
+            self.db,
+            "SELECT m.*, t.name AS template_name FROM notify_messages m "
+            "LEFT JOIN notify_templates t ON t.id = m.template_id WHERE m.document_id = ? "
+            "ORDER BY m.created_at DESC, m.id DESC LIMIT ?",
+            [document_id, limit],
+        )
 
     def lan_messages(self, employee_id: str, unread_only: bool = True) -> list[Row]:
         extra = "AND read_at IS NULL " if unread_only else ""

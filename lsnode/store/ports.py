@@ -106,6 +106,7 @@ class JournalQuery:
     client_name_key: str = ""  # a normalised name prefix (lsnode.crm.normalize.name_key)
     phone_e164: str | None = None
     phone_suffix: str = ""  # last digits, reversed (as contacts.phone_rev)
+    counterparty_id: str | None = None  # one client's traffic (the client card's events)
     limit: int = 10_000
     offset: int = 0
 

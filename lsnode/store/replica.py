@@ -127,10 +127,14 @@ def pending_count(db: Database) -> int:
 
 def _column_types(table: str) -> dict[str, type]:
     spec = BY_NAME[table]
-    return {
-        c: int if c == "number" or spec.columns.get(c, "TEXT").startswith("INTEGER") else str
-        for c in _COLUMNS[table]
-    }
+
+    def kind(column: str) -> type:
+        decl = spec.columns.get(column, "TEXT")
+        if column == "number" or decl.startswith("INTEGER"):
+            return int
+        return float if decl.startswith("REAL") else str  # REAL: notify_rules.relevance_hours
+
+    return {c: kind(c) for c in _COLUMNS[table]}
 
 
 _TYPES = {t.name: _column_types(t.name) for t in TABLES}
@@ -147,8 +151,12 @@ def validate_state(state: RowState) -> None:
         want = types.get(col)
         if want is None:
             raise InputError(f"unknown column of {state.table}: {col}")
-        if value is not None and type(value) is not want:
-            kind = "INTEGER" if want is int else "TEXT"
+        if (
+            value is not None
+            and type(value) is not want
+            and not (want is float and type(value) is int)
+        ):
+            kind = {int: "INTEGER", float: "REAL"}.get(want, "TEXT")
             raise InputError(f"{state.table}.{col}: {type(value).__name__} where {kind} is due")
     for col in state.overrides:
         if col not in types:

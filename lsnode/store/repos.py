@@ -138,6 +138,27 @@ class SqliteClients:
                 out[r["counterparty_id"]].append(r)
         return out
 
+    def documents_of(self, counterparty_id: str, limit: int = 500) -> list[Row]:
+        """The client's documents for the card: open ones first, then newest first, with the
+        employee's name."""
+        return _rows(
+            self.db,
+            "SELECT d.*, e.short_name AS employee_name FROM documents d "
+            "LEFT JOIN employees e ON e.id = d.employee_id WHERE d.counterparty_id = ? "
+            "ORDER BY d.is_open DESC, d.doc_date DESC, d.id LIMIT ?",
+            [counterparty_id, limit],
+        )
+
+    def lines_of(self, counterparty_id: str) -> dict[str, Row]:
+        """CRM status and ABC letters per business line (``counterparty_lines``); a line the
+        client has no row for is absent (its status is «Не установлен»)."""
+        rows = _rows(
+            self.db,
+            "SELECT * FROM counterparty_lines WHERE counterparty_id = ? ORDER BY updated_at",
+            [counterparty_id],
+        )
+        return {r["business_line"]: r for r in rows}
+
     def count_links(self, counterparty_id: str) -> dict[str, int]:
         docs = self.db.execute(
             "SELECT count(*) FROM documents WHERE counterparty_id = ?", [counterparty_id]

@@ -135,6 +135,9 @@ class PresenceButton(ButtonBehavior, BoxLayout):  # type: ignore[misc]
 
 class StatusBar(BoxLayout):  # type: ignore[misc]
     shell: Any = ObjectProperty(None, rebind=True)  # kv chains through it
+    # The app's InboxWatcher, handed down by ShellRoot: kv's global ``app`` is gone once an app
+    # stopped, and a rule reading it would fail on the next theme change in the same process.
+    inbox: Any = ObjectProperty(None, allownone=True, rebind=True)
 
 
 class PopupCard(BoxLayout):  # type: ignore[misc]
@@ -255,6 +258,7 @@ class WorkstationApp(App):  # type: ignore[misc]
     theme_name = StringProperty(DEFAULT_THEME)
     device = StringProperty(DEFAULT_DEVICE)
     data_dir = StringProperty("")
+    inbox: Any = ObjectProperty(None, allownone=True, rebind=True)  # lsnode.ui.inbox.InboxWatcher
 
     def __init__(
         self,
@@ -301,6 +305,7 @@ class WorkstationApp(App):  # type: ignore[misc]
         ctx.open()
         self.ctx = ctx
         self.services = Services(ctx)
+        self.services.on_session.append(self._session_rights)
         self.shell.status.bind_context(ctx)
         specs = screens.load_all()
         self.shell.nav.load(specs)
@@ -309,6 +314,12 @@ class WorkstationApp(App):  # type: ignore[misc]
         self._manager.transition = NoTransition()
         self.shell.nav.fbind("current", self._show_current)
         first = self.start_screen or self.shell.nav.current or (specs[0].name if specs else "")
+        from lsnode.ui.screens.signin import attach_sign_in  # «Вход» first, until signed in
+
+        first = attach_sign_in(self, first)
+        from lsnode.ui import calls  # the telephone: call popups, the SIP line in the status bar
+
+        calls.attach(self)
         if first:
             self.go(first)
         return root
@@ -344,6 +355,15 @@ class WorkstationApp(App):  # type: ignore[misc]
     def screen(self, name: str) -> Any:
         self._show_current()
         return self._manager.get_screen(name)
+
+    def _session_rights(self, session: Any) -> None:
+        """The rail shows what the signed-in employee may open (``ScreenSpec.right``)."""
+        self.shell.nav.rights = session.rights if session is not None else frozenset()
+
+    def sign_out(self) -> None:
+        """The status bar's «Выйти»: back to «Вход» (``lsnode.ui.screens.signin``)."""
+        if self.services is not None:
+            self.services.sign_out()
 
     def set_lang(self, lang: str) -> None:
         i18n.set_lang(lang)

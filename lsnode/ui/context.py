@@ -147,6 +147,23 @@ class NodeContext(EventDispatcher):  # type: ignore[misc]
         self.apply_status(agent.status)
         self._agent_run = self.runtime.submit(agent.run_forever())
 
+    def restart_sync(self) -> None:
+        """Pairing from the app saved a new identity: stop the old agent (bounded), load the
+        identity and start syncing with it (``lsnode.ui.screens.pairing``)."""
+        agent, self.agent = self.agent, None
+        if agent is not None:
+            if self.runtime.running:
+                try:
+                    self.runtime.call_blocking(agent.stop(), AGENT_STOP_TIMEOUT_S)
+                except Exception as exc:  # the new hub matters more than a clean goodbye
+                    log.warning("sync agent did not stop cleanly: %s", exc)
+                if self._agent_run is not None:
+                    self._agent_run.cancel()
+            agent.db.close()
+        self.identity = NodeIdentity.load(self.data_dir)
+        self.paired = self.identity is not None
+        self.start_sync()
+
     def close(self) -> None:
         """Say goodbye to the hub (bounded), stop watching, close the store."""
         if self._watch is not None:

@@ -160,9 +160,24 @@ class Translator(Observable):  # type: ignore[misc]
         return len(self._observers)
 
     def notify(self) -> None:
-        """Re-run every kv rule that used ``_(…)`` (main thread only)."""
-        for _uid, func, args, kwargs in list(self._observers):
-            func(*args, self, _lang, **kwargs)
+        """Re-run every kv rule that used ``_(…)`` (main thread only). A rule of a widget that
+        is gone (a dismissed dialog or popup) raises ``ReferenceError``: it is dropped. Any
+        other failure of one rule is logged and the others still switch (a missing key still
+        raises with ``strict``)."""
+        dead = []
+        for uid, func, args, kwargs in list(self._observers):
+            try:
+                func(*args, self, _lang, **kwargs)
+            except ReferenceError:
+                dead.append(uid)
+            except KeyError:
+                if strict:
+                    raise
+                log.exception("a kv rule failed to switch language")
+            except Exception:  # e.g. a rule of an app that has stopped (``app`` is gone)
+                log.exception("a kv rule failed to switch language")
+        if dead:
+            self._observers = [o for o in self._observers if o[0] not in dead]
 
 
 TR = Translator()

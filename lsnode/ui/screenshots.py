@@ -47,6 +47,10 @@ def render_all(
     written: list[Path] = []
     harness = Harness(app).start(size=profile.size)
     try:
+        from lsnode.ui.screens.signin import sign_in_first_admin
+
+        if sign_in_first_admin(app) is not None:  # screens as an administrator sees them
+            app.popups.clear()  # their incoming contacts would cover every picture
         specs = screens.specs()
         base = next((s.name for s in specs if s.nav), specs[0].name if specs else "")
         for theme in themes:
@@ -56,6 +60,9 @@ def render_all(
                 app.set_lang(lang)
                 for spec in specs:
                     app.go(spec.name)
+                    sample = getattr(app.screen(spec.name), "screenshot_sample", None)
+                    if sample is not None:  # a card reachable only from a row: show one
+                        sample()
                     name = f"{device_name}-{lang}-{spec.name}{suffix}.png"
                     written.append(harness.screenshot(out_dir / name))
                 for sample in screens.popup_samples():

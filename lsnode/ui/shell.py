@@ -75,15 +75,33 @@ class NavItem:
 
 
 class NavVM(EventDispatcher):  # type: ignore[misc]
-    """The rail's items (from the screen registry) and the current screen."""
+    """The rail's items (from the screen registry) and the current screen.
+
+    ``rights``: the signed-in employee's rights (``Session.rights``); a screen registered with
+    ``right=`` is on the rail only while they include it."""
 
     items = ListProperty([])
     current = StringProperty("")
+    rights: Any = ObjectProperty(frozenset())
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._specs: list[ScreenSpec] = []
+        self.fbind("rights", self._filter)
 
     def load(self, specs: list[ScreenSpec]) -> None:
-        self.items = [NavItem(s.name, s.label, s.icon) for s in specs if s.nav]
+        self._specs = [s for s in specs if s.nav]
+        self._filter()
         if not self.current and self.items:
             self.current = self.items[0].name
+
+    def _filter(self, *_: Any) -> None:
+        rights = self.rights or frozenset()
+        self.items = [
+            NavItem(s.name, s.label, s.icon)
+            for s in self._specs
+            if s.right is None or s.right in rights
+        ]
 
     def go(self, name: str) -> None:
         self.current = name
@@ -109,6 +127,11 @@ class StatusVM(EventDispatcher):  # type: ignore[misc]
     sync_icon = StringProperty("offline")
     sync_tone = StringProperty("away")
     pending_text = StringProperty("")
+    # «Статус телефонной линии», set by lsnode.ui.calls (CallWatcher); empty: no SIP line
+    line_text = StringProperty("")
+    line_short = StringProperty("")  # the same for a narrow bar: «Нет АТС с 11:05»
+    line_icon = StringProperty("phone")
+    line_tone = StringProperty("away")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -2,7 +2,8 @@
 
 Modules: ``call`` (the pure call state machine), ``sip`` (the one adapter over pyVoIP 1.6.8 with
 its workarounds), ``ivr`` (the voice menu and its prompts), ``routing`` (who gets a call, pure),
-``journal`` (the store writes), ``line`` (the hub's driver), ``cli`` (``lsavto voice …``).
+``journal`` (the store writes), ``line`` (the hub's driver), ``recordings`` (a node fetches a
+call's recording), ``cli`` (``lsavto voice …``).
 
 For the app (all replicated tables; the hub alone writes the first four)
 ---------------------------------------------------------------------------
@@ -28,11 +29,20 @@ For the app (all replicated tables; the hub alone writes the first four)
     done / failed, ``result`` = the new call's id or why not):
 
     * «Набрать»: ``{"kind": "dial", "employee_id": me, "phone": "+7…", "counterparty_id": …,
-      "status": "pending"}`` — the hub rings my extension, then the client, bridges, records;
+      "call_id": the call it returns or NULL, "status": "pending"}`` — the hub rings my
+      extension, then the client, bridges, records. Once the client answers it is traffic of
+      type Звонок: the returned call's traffic (taken, one more switch, its callback task
+      done), else a new contact with the department's «Рабочий контакт (…)» purpose. A dial
+      that reaches the hub more than 90 s late (the node was offline) fails as ``expired``;
     * «Перевести»: ``{"kind": "transfer", "call_id": …, "to_employee_id": …, "employee_id":
       me, "status": "pending"}`` — logged as the traffic's internal switch;
     * hang up: ``{"kind": "hangup", "call_id": …, "status": "pending"}``.
 
 Employees' extensions are ``employees.extension``; a purpose's ring time ``contact_purposes
 .ring_s`` (else the line's ``ring_s``).
+
+Recordings stay on the hub; a paired node fetches one by the call's id over the hub's TLS port
+(``recordings.fetch_recording``; the hub's side is ``hub/recordings.py``). The app's side of all
+this — the popup, «Набрать», «Перевести», «Воспроизвести», the line in the status bar — is
+``lsnode.ui.calls``.
 """

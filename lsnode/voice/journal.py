@@ -6,6 +6,15 @@ traffic goes through the traffic domain (``lsnode.crm.traffic``): registered whe
 (in work, theirs) or when the caller is queued (waiting), taken by whoever answers from the
 queue, transferred as an internal switch, and, when nobody talked to the caller, left
 unprocessed with a callback task (``tasks``, source ``missed_call``).
+
+Outgoing calls («Набрать») are logged the same way once the client answers: a call that returns
+an earlier one (``call_requests.call_id``: «Перезвонить» on a missed call, «Набрать» on the
+traffic card of a call) joins that call's traffic — taken by the employee if it was still
+unprocessed, one more internal switch, its talk added to the duration, the missed call's callback
+task done; any other becomes new traffic of type Звонок, in work for the employee, with the
+department's outgoing purpose «Рабочий контакт (…)» (the brochure's ← 15 / 17 / 14; else the
+department's first outgoing purpose). A client who appears during a call (created on a node with
+«Создать нового») is linked to the call and its traffic by the number.
 """
 
 from __future__ import annotations
@@ -33,6 +42,10 @@ from lsnode.voice.sip import CallerId
 log = logging.getLogger("lsavto.voice")
 
 CALLBACK_DUE_MIN = 15  # a missed call's callback is due this soon
+#: «Рабочий контакт (сервис / магазин / салон)»: the brochure's outgoing purpose for a call made
+#: from a card, by department (codes as in its «Цели контактов»).
+WORK_CONTACT_CODES = {"service": 15, "shop": 17, "salon": 14}
+CALLBACK_OUTCOME = "Перезвонили"
 
 
 class CallJournal:
@@ -203,14 +216,18 @@ class CallJournal:
 
     def queued(self, row_id: str) -> None:
         """Nobody available: the caller waits in the queue (Очередь ожидания)."""
-        row = self.call(row_id)
+        row = self.resolve_client(row_id)
         if row is not None and not row["traffic_id"]:
             self._register(row, None, Action.QUEUE)
 
     def connected(self, row_id: str, employee_id: str) -> None:
-        """An employee answered: the contact is theirs (taken from the queue, or registered)."""
-        row = self.call(row_id)
+        """An employee answered: the contact is theirs (taken from the queue, or registered).
+        Outgoing: the client answered — the call's traffic (see the module's docstring)."""
+        row = self.resolve_client(row_id)
         if row is None:
+            return
+        if row["direction"] == "out":
+            self._out_connected(row, employee_id)
             return
         if not row["traffic_id"]:
             self._register(row, employee_id, Action.TRANSFER)
@@ -234,7 +251,7 @@ class CallJournal:
         unprocessed traffic and a callback task."""
         extra: dict[str, Any] = {"recording": recording} if recording else {}
         self.moved(row_id, call, **extra)
-        row = self.call(row_id)
+        row = self.resolve_client(row_id)
         if row is None:
             return
         now = self.now()
@@ -243,6 +260,12 @@ class CallJournal:
                 "counterparties", row["counterparty_id"], {"last_out_contact_at": instant(now)}
             )
         if row["direction"] != "in":
+            if call.state is CallState.ENDED and row["traffic_id"] and "answered_at" in call.times:
+                traffic = self.reader.traffic(row["traffic_id"])
+                before = int((traffic or {}).get("duration_s") or 0)
+                talked = before + round(call.talked_s())
+                self.writer.update("traffic", row["traffic_id"], {"duration_s": talked})
+                self._close_switch(row["traffic_id"], now)
             return
         if call.state is CallState.TRANSFERRED:
             if not row["traffic_id"]:
@@ -345,9 +368,18 @@ class CallJournal:
         phone: str,
         counterparty_id: str | None,
         extension: str,
+        returns: str | None = None,
     ) -> None:
+        """The «Набрать» call's row; ``returns``: the call it returns (its traffic is joined)."""
         from lsnode.crm.normalize import normalize_phone
 
+        e164 = normalize_phone(phone).e164 if phone else None
+        joined = self.call(returns) if returns else None
+        joined_tid = joined["traffic_id"] if joined else None
+        traffic = self.reader.traffic(joined_tid) if joined_tid else None
+        if counterparty_id is None and e164:
+            found = self.clients.by_phone_e164(e164, 1)
+            counterparty_id = found[0] if found else None
         self.writer.insert(
             "calls",
             {
@@ -356,14 +388,109 @@ class CallJournal:
                 "direction": call.direction.value,
                 "state": call.state.value,
                 "caller_number": phone[:64],
-                "phone_e164": normalize_phone(phone).e164 if phone else None,
-                "counterparty_id": counterparty_id,
+                "phone_e164": e164,
+                "counterparty_id": counterparty_id or (traffic or {}).get("counterparty_id"),
                 "employee_id": call.employee_id,
                 "extension": extension,
+                "traffic_id": traffic["id"] if traffic else None,
+                "department": traffic["department"] if traffic else None,
+                "purpose_id": traffic["purpose_id"] if traffic else None,
                 "started_at": instant(call.started_at),
                 "ringing_at": instant(call.started_at),
             },
         )
+
+    def _out_connected(self, row: Row, employee_id: str) -> None:
+        emp = self.reader.employee(employee_id)
+        if emp is None:
+            return
+        now = self.now()
+        tid = row["traffic_id"]
+        if tid:
+            traffic = self.reader.traffic(tid)
+            if traffic is None:
+                return
+            try:
+                if traffic["status"] == "new":
+                    self.traffic.take(tid, session_of(emp))
+            except LsnodeError as exc:
+                log.warning("call %s: traffic not taken: %s", row["id"], exc)
+            self.writer.insert(
+                "traffic_switches",
+                {
+                    "traffic_id": tid,
+                    "from_employee_id": None,
+                    "to_employee_id": employee_id,
+                    "started_at": instant(now),
+                    "note": "Исходящий звонок",
+                },
+            )
+            self._callbacks_done(tid, now)
+            return
+        departments = json.loads(emp["departments"] or "[]")
+        department = str(departments[0]) if departments else "other"
+        purpose_id = self.out_purpose(department)
+        draft = TrafficDraft(
+            contact_type="call",
+            department=department,
+            purpose_id=purpose_id,
+            counterparty_id=row["counterparty_id"],
+            phone=row["phone_e164"] or row["caller_number"] or "",
+            responsible_id=employee_id,
+            contact_at=datetime.fromisoformat(row["started_at"].replace("Z", "+00:00")),
+            extra_info="Исходящий звонок",
+            origin="phone",
+        )
+        try:
+            got = self.traffic.register(draft, None, Action.TRANSFER)
+        except LsnodeError as exc:
+            log.warning("call %s: outgoing traffic not registered: %s", row["id"], exc)
+            return
+        self.writer.update(
+            "calls",
+            row["id"],
+            {"traffic_id": got.traffic_id, "department": department, "purpose_id": purpose_id},
+        )
+
+    def out_purpose(self, department: str) -> str | None:
+        """«Рабочий контакт (…)» of the department, else its first enabled outgoing purpose."""
+        rows = self._rows(
+            "SELECT id, code FROM contact_purposes WHERE enabled = 1 AND direction = 'out' "
+            "AND department = ? ORDER BY code, id",
+            [department],
+        )
+        wanted = WORK_CONTACT_CODES.get(department)
+        for row in rows:
+            if row["code"] == wanted:
+                return str(row["id"])
+        return str(rows[0]["id"]) if rows else None
+
+    def _callbacks_done(self, traffic_id: str, now: datetime) -> None:
+        """The client was called back: the missed calls' «Перезвонить» tasks of this traffic."""
+        for task in self._rows(
+            "SELECT t.id FROM tasks t JOIN calls c ON c.id = t.source_id "
+            "WHERE t.source = 'missed_call' AND t.done_at IS NULL AND c.traffic_id = ?",
+            [traffic_id],
+        ):
+            self.writer.update(
+                "tasks", task["id"], {"done_at": instant(now), "outcome": CALLBACK_OUTCOME}
+            )
+
+    def resolve_client(self, row_id: str) -> Row | None:
+        """A client created during the call (on a node: «Создать нового») is found by the
+        number and linked to the call and to its traffic; returns the call's row."""
+        row = self.call(row_id)
+        if row is None or row["counterparty_id"] or not row["phone_e164"]:
+            return row
+        found = self.clients.by_phone_e164(row["phone_e164"], 1)
+        if not found:
+            return row
+        self.writer.update("calls", row_id, {"counterparty_id": found[0]})
+        if row["traffic_id"]:
+            traffic = self.reader.traffic(row["traffic_id"])
+            if traffic is not None and not traffic["counterparty_id"]:
+                self.writer.update("traffic", row["traffic_id"], {"counterparty_id": found[0]})
+        return self.call(row_id)
 
     def _rows(self, sql: str, params: list[Any] | None = None) -> list[Row]:
         cur = self.db.execute(sql, params or [])

@@ -14,7 +14,9 @@ busy, unregistered or no answer: the next one, recorded with its reason; nobody:
 unprocessed traffic and a callback task). Answered: audio is relayed both ways every 20 ms and
 recorded to a stereo WAV (caller left, employee right) under ``DATA/recordings``. In ``redirect``
 mode the call is handed to the extension with a 302 before answering; in ``refer`` mode with a
-REFER after the menu — no media through the hub, no recording.
+REFER after the menu — no media through the hub, no recording; the hub's leg goes once the
+caller's NOTIFY says the extension answered, and a caller that refuses the REFER (or never says)
+is bridged here as in ``bridge`` mode.
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ T = TypeVar("T")
 Db = Callable[[Callable[[CallJournal], Any]], Any]
 
 TICK_S = 0.020
+REFER_WAIT_S = 10.0  # how long a REFER may take to say whether the caller reached the extension
+#: An outgoing call's end reasons: the relay names the legs as an incoming call's (A = caller),
+#: but «Набрать» puts the employee on A and the client on B.
+OUT_REASONS = {"caller_hangup": "employee_hangup", "employee_hangup": "client_hangup"}
 MAX_RELAY_BACKLOG = 3  # frames waiting on a leg before the oldest are dropped
 
 
@@ -106,6 +112,7 @@ class VoiceLine:
         self._thread: threading.Thread | None = None
         self._prompts: dict[str, bytes] = {}
         self._lock = threading.Lock()
+        self._chosen: dict[str, str] = {}  # call row -> the employee its last route chose
         self.on_event: Callable[[str, Live], None] | None = None  # tests and the bench listen
 
     # -- the line's life --------------------------------------------------------------------
@@ -217,6 +224,7 @@ class VoiceLine:
             self.db(lambda j: j.finished(live.row_id, call, rec))
             with self._lock:
                 self.by_row.pop(live.row_id, None)
+                self._chosen.pop(live.row_id, None)
                 if live.a is not None:
                     self.live.pop(live.a.call_id, None)
         else:
@@ -303,16 +311,22 @@ class VoiceLine:
             choice, route_id = self._route(live)
             if choice is not None:
                 phone.refer(a, choice[1])
-                self.db(lambda j: j.route_outcome(route_id, "referred"))
-                self._move(
-                    live,
-                    CallEvent.HAND_OFF,
-                    employee_id=choice[0],
-                    extension=choice[1],
-                    reason="referred",
-                )
-                a.ended.wait(30)
-                return
+                deadline = time.monotonic() + REFER_WAIT_S
+                while not (a.refer_done.is_set() or self._gone(a)) and time.monotonic() < deadline:
+                    a.refer_done.wait(TICK_S * 5)
+                if self._gone(a) or 200 <= a.refer_status < 300:
+                    self.db(lambda j: j.route_outcome(route_id, "referred"))
+                    self._move(
+                        live,
+                        CallEvent.HAND_OFF,
+                        employee_id=choice[0],
+                        extension=choice[1],
+                        reason="referred",
+                    )
+                    return  # the caller talks to the extension now: our leg goes (BYE)
+                # Refused (a SIP trunk that will not transfer) or no word: bridge it here.
+                outcome = f"refer_failed_{a.refer_status or 'timeout'}"
+                self.db(lambda j: j.route_outcome(route_id, outcome))
         self._serve(live, a)
 
     def _choose_department(self, live: Live, choice: MenuChoice, digits: str) -> None:
@@ -350,17 +364,23 @@ class VoiceLine:
                 return picked
             time.sleep(TICK_S / 2)
 
+    def _in_call(self, live: Live) -> set[str]:
+        """Employees another live call is ringing, talking to, or has just chosen."""
+        with self._lock:
+            others = [x for x in self.by_row.values() if x is not live and not x.call.done]
+            chosen = {e for row, e in self._chosen.items() if row != live.row_id}
+        return {x.call.employee_id for x in others if x.call.employee_id} | chosen
+
     def _route(self, live: Live) -> tuple[tuple[str, str] | None, str]:
         live.attempt += 1
-        in_call = {
-            x.call.employee_id
-            for x in list(self.by_row.values())
-            if x is not live and x.call.employee_id and not x.call.done
-        }
         forced = live.transfer_to
         attempt, dept, purpose, tried = live.attempt, live.department, live.purpose_id, live.tried
 
         def decide(j: CallJournal) -> tuple[Any, str]:
+            # Decisions are serialised by db() (the store's one writer): computing who is busy
+            # here, and noting the choice before the next decision, keeps two calls arriving
+            # together from ringing the same employee.
+            in_call = self._in_call(live)
             if forced:
                 emp = j.employee(forced)
                 ext = (emp or {}).get("extension") or ""
@@ -375,12 +395,14 @@ class VoiceLine:
                         "skipped": "[]",
                     },
                 )
+                with self._lock:
+                    self._chosen[live.row_id] = forced
                 return ((forced, ext) if ext else None), route_id
-            choice, route_id = j.route(
-                live.row_id, attempt, dept, purpose, {e for e in in_call if e}, tried
-            )
+            choice, route_id = j.route(live.row_id, attempt, dept, purpose, in_call, tried)
             if choice.employee_id is None:
                 return None, route_id
+            with self._lock:
+                self._chosen[live.row_id] = choice.employee_id
             return (choice.employee_id, choice.extension), route_id
 
         result: tuple[tuple[str, str] | None, str] = self.db(decide)
@@ -454,7 +476,7 @@ class VoiceLine:
         pos = 0
         deadline = time.monotonic() + ring_s
         while True:
-            if a is not None and (self._gone(a) or live.hangup.is_set()):
+            if live.hangup.is_set() or (a is not None and self._gone(a)):
                 b.hangup()
                 return "caller_hangup"
             if b.state == LegState.ANSWERED:
@@ -570,8 +592,10 @@ class VoiceLine:
         phone_number: str,
         counterparty_id: str | None,
         client_name: str,
+        returns: str | None = None,
     ) -> str:
-        """«Набрать»: ring the employee's extension, then the client; bridge; log it."""
+        """«Набрать»: ring the employee's extension, then the client; bridge; log it.
+        ``returns``: the earlier call this one returns (its traffic is joined)."""
         if self.phone is None or self.state != "registered":
             raise RuntimeError("the SIP line is not registered")
         live = Live(
@@ -584,7 +608,7 @@ class VoiceLine:
         line_id, call = self.config.line_id, live.call
         self.db(
             lambda j: j.outgoing(
-                live.row_id, call, line_id, phone_number, counterparty_id, extension
+                live.row_id, call, line_id, phone_number, counterparty_id, extension, returns
             )
         )
         thread = threading.Thread(
@@ -596,6 +620,45 @@ class VoiceLine:
         thread.start()
         return live.row_id
 
+    def _transfer_out(self, live: Live, client: HubCall) -> str:
+        """«Перевести» an outgoing call: the employee's leg goes, the requested colleague's
+        extension rings while the client hears ringback; unanswered, the first employee's rings
+        again. Returns "" when someone talks to the client again, else why the call ends."""
+        phone = self.phone
+        assert phone is not None
+        target, by, first = live.transfer_to, live.transfer_by, live.call.employee_id
+        live.transfer_to = None
+        if live.a is not None and not self._gone(live.a):
+            with contextlib.suppress(Exception):
+                live.a.hangup()
+        assert target is not None
+        row_id = live.row_id
+        self.db(lambda j: j.transfer_switch(row_id, target, by))
+        attempts = [(target, self.db(lambda j: (j.employee(target) or {}).get("extension")))]
+        if first and first != target:
+            attempts.append((first, self.db(lambda j: (j.employee(first) or {}).get("extension"))))
+        moved = False
+        for employee_id, extension in attempts:
+            if not extension:
+                continue
+            if not moved:
+                self._move(live, CallEvent.TRANSFER, employee_id=employee_id, extension=extension)
+                moved = True
+            else:
+                self._move(live, CallEvent.RING, employee_id=employee_id, extension=extension)
+            leg = phone.call(extension, live.caller)
+            live.a = leg
+            outcome = self._ring(live, client, leg, self.config.ring_s)
+            if outcome == "caller_hangup":
+                return "client_hangup"
+            if outcome == "answered":
+                self._move(live, CallEvent.CONNECT, codec=client.codec)
+                if employee_id != target:  # back to the one who asked: log the switch back
+                    back: str = employee_id
+                    self.db(lambda j: j.transfer_switch(row_id, back, target))  # noqa: B023
+                return ""
+        return "transfer_no_answer"
+
     def _dial(self, live: Live, extension: str, number: str) -> None:
         phone = self.phone
         assert phone is not None
@@ -604,7 +667,8 @@ class VoiceLine:
         try:
             outcome = self._ring(live, None, emp_leg, self.config.ring_s)
             if outcome != "answered":
-                self._move(live, CallEvent.GIVE_UP, reason=f"employee_{outcome}")
+                reason = "hub_hangup" if outcome == "caller_hangup" else f"employee_{outcome}"
+                self._move(live, CallEvent.GIVE_UP, reason=reason)
                 return
             self._move(live, CallEvent.DIAL)
             digits = "".join(ch for ch in number if ch.isdigit() or ch == "+")
@@ -616,7 +680,18 @@ class VoiceLine:
                 self._move(live, CallEvent.GIVE_UP, reason=reason)
                 return
             self._move(live, CallEvent.CONNECT, codec=client_leg.codec)
-            ended = self._relay(live, emp_leg, client_leg)
+            employee_id = live.call.employee_id or ""
+            self.db(lambda j: j.connected(live.row_id, employee_id))
+            while True:
+                assert live.a is not None
+                ended = self._relay(live, live.a, client_leg)
+                if ended != "transfer":
+                    break
+                ended = self._transfer_out(live, client_leg)
+                if ended:
+                    break
+            # The relay names the legs as an incoming call's: here A is the employee.
+            ended = OUT_REASONS.get(ended, ended)
             self._move(live, CallEvent.HANG_UP, reason=ended)
         finally:
             if not live.call.done:

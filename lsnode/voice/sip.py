@@ -487,15 +487,28 @@ class HubRTPClient(RTP.RTPClient):
 
 
 class HubSIPMessage(SIP.SIPMessage):
-    """pyVoIP's parser, told which methods exist (stock refuses OPTIONS, NOTIFY …)."""
+    """pyVoIP's parser, told which methods exist (stock refuses OPTIONS, NOTIFY …).
 
-    def __init__(self, data: bytes, methods: Iterable[str] = HUB_METHODS) -> None:
+    pyVoIP reads every body as SDP (``key=value`` lines): a NOTIFY's ``message/sipfrag``
+    («SIP/2.0 200 OK», a REFER's outcome) or a blank line inside a body makes it raise. With
+    ``other_bodies`` (the OTHER_REQUESTS fix) only an SDP body is parsed; any other stays in
+    ``raw`` for whoever reads it."""
+
+    def __init__(
+        self, data: bytes, methods: Iterable[str] = HUB_METHODS, other_bodies: bool = True
+    ) -> None:
         self._methods = list(methods)
+        self._other_bodies = other_bodies
         super().__init__(data)
         self.SIPCompatibleMethods = self._methods
 
     def parse(self, data: bytes) -> None:
         self.SIPCompatibleMethods = self._methods
+        if self._other_bodies:
+            head, sep, body = data.partition(b"\r\n\r\n")
+            kinds = [v.lower() for v in header_values(head + sep, "content-type")]
+            if body and not any(k.startswith("application/sdp") for k in kinds):
+                data = head + sep  # not SDP: not for pyVoIP's SDP parser (``raw`` keeps it)
         super().parse(data)
 
 
@@ -548,7 +561,7 @@ class HubSIPClient(SIP.SIPClient):
         if not raw.strip(b"\x00\r\n "):
             return  # keep-alive
         try:
-            message = HubSIPMessage(raw, self.methods)
+            message = HubSIPMessage(raw, self.methods, Fix.OTHER_REQUESTS in self.fixes)
         except Exception as exc:
             self._malformed(raw, exc)
             return
@@ -591,7 +604,10 @@ class HubSIPClient(SIP.SIPClient):
         elif method == "INFO":
             self.phone.on_info(message)
             text = response_for(raw, 200, "OK")
-        elif method in ("NOTIFY", "UPDATE", "PRACK", "MESSAGE"):
+        elif method == "NOTIFY":
+            self.phone.on_notify(message)  # a transfer's progress (sipfrag) for our REFER
+            text = response_for(raw, 200, "OK")
+        elif method in ("UPDATE", "PRACK", "MESSAGE"):
             text = response_for(raw, 200, "OK")
         elif method == "REFER":
             text = response_for(raw, 603, "Decline")  # we do not execute the far end's transfers
@@ -760,6 +776,8 @@ class HubCall(VoIPCall):
         self.answered_event = threading.Event()
         self.ended = threading.Event()
         self.ringing = threading.Event()
+        self.refer_done = threading.Event()  # our REFER's outcome is known (``refer_status``)
+        self.refer_status = 0
         self.digits: list[str] = []
         super().__init__(*args, **kw)
 
@@ -1024,9 +1042,16 @@ class HubPhone(VoIPPhone):
 
     # -- hand-off (the PBX carries the media)
 
+    def target_uri(self, target: str) -> str:
+        """An extension as a URI at the PBX (its port too, when not the default)."""
+        if target.startswith("sip:"):
+            return target
+        port = f":{self.port}" if int(self.port) != 5060 else ""
+        return f"sip:{target}@{self.server}{port}"
+
     def redirect(self, call: HubCall, target: str) -> None:
         """302 before answering: the PBX retargets the caller to ``target`` (an extension)."""
-        uri = target if target.startswith("sip:") else f"sip:{target}@{self.server}"
+        uri = self.target_uri(target)
         tag = self.sip.tagLibrary.get(call.call_id, "")
         text = response_for(
             call.request.raw, 302, "Moved Temporarily", to_tag=tag, extra=[f"Contact: <{uri}>"]
@@ -1038,13 +1063,33 @@ class HubPhone(VoIPPhone):
         """An in-dialog REFER after answering: the caller's side calls ``target`` itself."""
         if call.dialog is None:
             raise InvalidStateError("REFER needs an answered call")
-        uri = target if target.startswith("sip:") else f"sip:{target}@{self.server}"
+        uri = self.target_uri(target)
         contact = f"<sip:{self.username}@{self.myIP}:{self.sip.myPort}>"
         self.sip.send(
             self.sip.in_dialog(
                 call.dialog, "REFER", [f"Refer-To: <{uri}>", f"Referred-By: {contact}"]
             )
         )
+
+    def on_notify(self, request: SIP.SIPMessage) -> None:
+        """``Event: refer`` NOTIFY: the transfer's progress as a sipfrag («SIP/2.0 200 OK»);
+        a final status says whether the caller reached the extension (RFC 3515 §2.4.5)."""
+        call = self.calls.get(request.headers.get("Call-ID", ""))
+        event = " ".join(header_values(request.raw, "event")).lower()
+        if call is None or not event.startswith("refer"):
+            return
+        body = request.raw.split(b"\r\n\r\n", 1)[-1].decode("utf-8", "replace")
+        m = re.search(r"SIP/2\.0\s+(\d{3})", body)
+        if m and int(m.group(1)) >= 200:
+            call.refer_status = int(m.group(1))
+            call.refer_done.set()
+
+    def _refer_answered(self, response: SIP.SIPMessage) -> None:
+        """The caller's answer to our REFER: 202 — wait for its NOTIFY; ≥ 300 — refused."""
+        call = self.calls.get(response.headers.get("Call-ID", ""))
+        if call is not None and int(response.status) >= 300:
+            call.refer_status = int(response.status)
+            call.refer_done.set()
 
     # -- outgoing
 
@@ -1124,8 +1169,12 @@ class HubPhone(VoIPPhone):
 
     def on_response(self, response: SIP.SIPMessage) -> None:
         """Every response (FAILED_CALLS): INVITE outcomes drive the call; others are noted."""
-        if response.headers.get("CSeq", {}).get("method") != "INVITE":
-            return  # 200 to BYE/CANCEL/REFER, late REGISTER answers
+        method = response.headers.get("CSeq", {}).get("method")
+        if method == "REFER":
+            self._refer_answered(response)
+            return
+        if method != "INVITE":
+            return  # 200 to BYE/CANCEL, late REGISTER answers
         call_id = response.headers["Call-ID"]
         call = self.calls.get(call_id)
         status = int(response.status)

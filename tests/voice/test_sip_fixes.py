@@ -367,6 +367,26 @@ def test_options_notify_and_refer_are_answered(fixed: bool) -> None:
 
 
 @pytest.mark.parametrize("fixed", [True, False])
+def test_a_refer_notify_with_a_sipfrag_body_is_answered_and_read(fixed: bool) -> None:
+    """pyVoIP parses any body as SDP: a transfer's NOTIFY («SIP/2.0 200 OK») made it raise."""
+    with loose_phone(ALL_FIXES if fixed else WITHOUT[Fix.OTHER_REQUESTS]) as (phone, pbx):
+        referred = types.SimpleNamespace(refer_done=threading.Event(), refer_status=0)
+        phone.calls["n-frag"] = referred  # type: ignore[assignment]
+        notify = request(
+            "NOTIFY", phone, pbx, "n-frag", extra="Event: refer\r\n", body="SIP/2.0 200 OK\r\n"
+        ).replace("application/sdp", "message/sipfrag;version=2.0")
+        pbx.send(notify, ("127.0.0.1", phone.sip.myPort))
+        answer = pbx.expect(
+            lambda m: m.startswith("SIP/2.0 200") and "Call-ID: n-frag" in m,
+            timeout=5 if fixed else 1,
+        )
+        phone.calls.pop("n-frag")
+    assert (answer is not None) is fixed
+    assert referred.refer_done.is_set() is fixed
+    assert referred.refer_status == (200 if fixed else 0)
+
+
+@pytest.mark.parametrize("fixed", [True, False])
 def test_record_route_is_copied_into_the_ringing_response(fixed: bool) -> None:
     with loose_phone(ALL_FIXES if fixed else WITHOUT[Fix.OTHER_REQUESTS]) as (phone, pbx):
         invite = request(

@@ -22,6 +22,8 @@ A screen module looks like::
 
 ``factory(app)`` gets the running ``WorkstationApp`` (its ``ctx``, ``shell``, ``popups``).
 ``nav=False`` registers a screen reachable only from code (a card opened from a row).
+``right="admin_purposes"`` (a ``lsnode.crm.staff.Right`` value) shows its rail item only while
+the signed-in employee has that right (``NavVM.rights``).
 
 Popup samples (``register_popup_sample``) let ``lsavto screenshots`` show each popup kind with
 demo content.
@@ -48,10 +50,12 @@ ORDER: dict[str, int] = {
     "queue": 20,
     "journal": 30,
     "clients": 40,
+    "appointments": 45,  # Запись: service appointments (lsnode.notify)
     "campaigns": 50,
     "tasks": 60,
     "appeals": 70,
     "reports": 80,
+    "notify_journal": 85,  # Уведомления: the message journal, templates, channels
     "settings": 90,
 }
 """Rail positions of the brochure's modules (UI.md): Трафик … Отчёты, then Настройки."""
@@ -68,6 +72,7 @@ class ScreenSpec:
     icon: str  # icon name or alias (lsnode.ui.theme.icons)
     order: int
     nav: bool = True
+    right: str | None = None  # the rail shows it only to an employee with this right
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +94,10 @@ def register(
     icon: str,
     order: int,
     nav: bool = True,
+    right: str | None = None,
 ) -> ScreenSpec:
     """Add (or, on a module reload, replace) a screen."""
-    spec = ScreenSpec(name, factory, label, icon, order, nav)
+    spec = ScreenSpec(name, factory, label, icon, order, nav, right)
     _screens[name] = spec
     return spec
 

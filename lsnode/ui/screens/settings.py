@@ -49,8 +49,8 @@ STRINGS = {
     "settings.sync.data": ("Папка данных", "Data folder"),
     "settings.sync.none": ("—", "—"),
     "settings.sync.not_paired_hint": (
-        "Работает автономно. Подключение к хабу: команда «lsavto pair»",
-        "Working alone. To pair with the hub, run “lsavto pair”",
+        "Работает автономно. Подключите хаб кнопкой «Подключить к хабу» ниже",
+        "Working alone. Pair with the hub with “Pair with a hub” below",
     ),
 }
 i18n.register(STRINGS)
