@@ -59,3 +59,7 @@ def _russian_light_tablet() -> Iterator[None]:
     i18n.set_lang("ru")
     THEME.use_palette("light")
     THEME.use_device("tablet")
+
+
+# The node's demo data for view-model tests (a module sets DEMO_CLIENTS / DEMO_SEED to choose).
+from tests.ui.node_world import demo, services, store  # noqa: E402, F401

@@ -6,68 +6,18 @@ reception's node would, and ``check()`` is what a data change of the node calls.
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlite_utils import Database
 
-from lsnode.cli import seed_demo
-from lsnode.clock import SettableClock
 from lsnode.crm.staff import session_of
 from lsnode.crm.traffic import Action, TrafficDraft
-from lsnode.store.db import open_store
-from lsnode.sync.messages import IntentResult
 from lsnode.ui import i18n
 from lsnode.ui.inbox import MAX_VISIBLE, InboxWatcher
 from lsnode.ui.services import Services
 from lsnode.ui.shell import PopupStack, PopupVM
 
-DEMO_DAY = date(2026, 12, 3)
-NOW = datetime(2026, 12, 3, 13, 30, tzinfo=UTC)
-
-
-class FakeContext:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.winner: str | None = None
-        self.offline = False
-
-    def notify_local_change(self) -> None:
-        pass
-
-    def claim(self, table: str, row_id: str, column: str, value: Any, expect: Any) -> Any:
-        if self.offline:
-            from lsnode.ui.context import HubUnavailable
-
-            raise HubUnavailable("offline")
-        if self.winner is not None and self.winner != value:
-            return IntentResult("t", False, self.winner, "taken")
-        return IntentResult("t", True, value, "")
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "node"
-    seed_demo(path, clients=30, seed=5, today=DEMO_DAY)
-    return path
-
-
-@pytest.fixture
-def store(demo: Path, tmp_path: Path) -> Iterator[Database]:
-    path = tmp_path / "node"
-    shutil.copytree(demo, path)
-    db = open_store(path)
-    yield db
-    db.close()
-
-
-@pytest.fixture
-def services(store: Database) -> Services:
-    return Services(FakeContext(store), clock=SettableClock(NOW))
+DEMO_CLIENTS, DEMO_SEED = 30, 5  # the base tests/ui/node_world.py builds
 
 
 class Toasts(list[tuple[str, str]]):

@@ -7,67 +7,21 @@ for each test; ``Services`` runs over the copy with a fixed clock and a stand-in
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
-from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlite_utils import Database
 
-from lsnode.cli import seed_demo
-from lsnode.clock import SettableClock
 from lsnode.crm.staff import session_of
 from lsnode.crm.traffic import Action
 from lsnode.store.changes import Writer
-from lsnode.store.db import open_store
-from lsnode.sync.messages import IntentResult
 from lsnode.ui import i18n
 from lsnode.ui.screens.traffic import RegistrationVM
 from lsnode.ui.services import Services
 
-DEMO_DAY = date(2026, 12, 3)
-NOW = datetime(2026, 12, 3, 13, 30, tzinfo=UTC)
 PIN = "1234"
 
 
-class FakeContext:
-    """What ``Services`` needs of ``NodeContext``: the store, change notices, the hub's say."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.changes = 0
-        self.winner: str | None = None  # a hub on which this employee already won
-
-    def notify_local_change(self) -> None:
-        self.changes += 1
-
-    def claim(self, table: str, row_id: str, column: str, value: Any, expect: Any) -> Any:
-        if self.winner is not None and self.winner != value:
-            return IntentResult("t", False, self.winner, "taken")
-        return IntentResult("t", True, value, "")
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "node"
-    seed_demo(path, clients=40, seed=11, today=DEMO_DAY)
-    return path
-
-
-@pytest.fixture
-def store(demo: Path, tmp_path: Path) -> Iterator[Database]:
-    path = tmp_path / "node"
-    shutil.copytree(demo, path)
-    db = open_store(path)
-    yield db
-    db.close()
-
-
-@pytest.fixture
-def services(store: Database) -> Services:
-    return Services(FakeContext(store), clock=SettableClock(NOW))
+DEMO_CLIENTS, DEMO_SEED = 40, 11  # the base tests/ui/node_world.py builds
 
 
 def employee(services: Services, name: str) -> dict[str, Any]:
