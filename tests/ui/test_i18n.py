@@ -17,7 +17,7 @@ USED = re.compile(r"""(?<![\w.])(?:_|tr|i18n\.tr)\(\s*['"]([A-Za-z0-9_.]+)['"]\s
 
 
 def _load_every_ui_module() -> None:
-    from lsnode.ui import app, context, kiosk, screens, shell  # noqa: F401
+    from lsnode.ui import app, calls, context, inbox, kiosk, screens, shell  # noqa: F401
     from lsnode.ui.theme import widgets  # noqa: F401
 
     screens.load_all()

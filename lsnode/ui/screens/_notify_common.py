@@ -546,3 +546,16 @@ class NtListRow(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):  # type: ig
     def on_release(self) -> None:
         if self.owner is not None:
             self.owner.tap_row(self.index)
+
+
+def test_send_state(
+    store: NotifyStore, addressee_id: str, queued_key: str, result_key: str
+) -> tuple[str, str]:
+    """A test send's result as it is now — (text, tone) — the hub sends, the row syncs back."""
+    row = store.addressee(addressee_id)
+    if row is None:
+        return "", "neutral"
+    if row["status"] == "pending" and row["outcome"] != "retry":
+        return i18n.tr(queued_key), "new"
+    state = delivery_info(row, dealer_zone(store))
+    return i18n.tr(result_key, state=state), STATE_TONES.get(row["status"], "neutral")

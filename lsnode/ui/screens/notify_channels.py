@@ -41,14 +41,13 @@ from lsnode.ui.screens import LsScreen, load_kv, register
 from lsnode.ui.screens._notify_common import (
     KIND_ICONS,
     KIND_ORDER,
-    STATE_TONES,
     NtListRow,
     dealer_zone,
-    delivery_info,
     describe_error,
     kind_label,
     notify_store,
     store_open,
+    test_send_state,
 )
 
 if TYPE_CHECKING:
@@ -468,18 +467,10 @@ class ChannelsVM(EventDispatcher):  # type: ignore[misc]
 
     def update_test(self) -> None:
         """The check's result as it is now (the hub sends; the row syncs back)."""
-        if not self._test_addressee:
-            return
-        row = self.store.addressee(self._test_addressee)
-        if row is None:
-            self.test_text, self.test_tone = "", "neutral"
-            return
-        if row["status"] == "pending" and row["outcome"] != "retry":
-            self.test_text, self.test_tone = i18n.tr("nch.test_queued"), "new"
-            return
-        state = delivery_info(row, dealer_zone(self.store))
-        self.test_text = i18n.tr("nch.test_result", state=state)
-        self.test_tone = STATE_TONES.get(row["status"], "neutral")
+        if self._test_addressee:
+            self.test_text, self.test_tone = test_send_state(
+                self.store, self._test_addressee, "nch.test_queued", "nch.test_result"
+            )
 
 
 class NchRow(NtListRow):

@@ -41,18 +41,17 @@ from lsnode.ui.screens import LsScreen, load_kv, register
 from lsnode.ui.screens._notify_common import (
     KIND_ICONS,
     KIND_ORDER,
-    STATE_TONES,
     TRIGGER_ICONS,
     NtListRow,
     Shown,
     category_label,
     dealer_zone,
-    delivery_info,
     describe_error,
     kind_label,
     notify_store,
     show_at,
     store_open,
+    test_send_state,
     type_label,
 )
 
@@ -711,17 +710,10 @@ class TemplatesVM(EventDispatcher):  # type: ignore[misc]
         return True
 
     def update_test(self) -> None:
-        if not self._test_addressee:
-            return
-        row = self.store.addressee(self._test_addressee)
-        if row is None:
-            self.test_text, self.test_tone = "", "neutral"
-        elif row["status"] == "pending" and row["outcome"] != "retry":
-            self.test_text, self.test_tone = i18n.tr("ntpl.test_queued"), "new"
-        else:
-            state = delivery_info(row, dealer_zone(self.store))
-            self.test_text = i18n.tr("ntpl.test_result", state=state)
-            self.test_tone = STATE_TONES.get(row["status"], "neutral")
+        if self._test_addressee:
+            self.test_text, self.test_tone = test_send_state(
+                self.store, self._test_addressee, "ntpl.test_queued", "ntpl.test_result"
+            )
 
 
 # --- widgets -----------------------------------------------------------------------------------
